@@ -1,0 +1,133 @@
+#include "host/cli.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "host/h5_writer.hpp"
+#include "host/report.hpp"
+#include "host/run.hpp"
+#include "version.hpp"
+
+namespace hl {
+
+namespace {
+
+// A one-line progress bar on stderr, shown only on a terminal and only once a run has taken a second.
+class ProgressBar {
+ public:
+  explicit ProgressBar(bool enabled) : enabled_(enabled), start_(std::chrono::steady_clock::now()) {}
+  void update(std::int64_t done, std::int64_t total) {
+    if (!enabled_) return;
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    if (secs < 1.0) return;
+    const double frac = total > 0 ? static_cast<double>(done) / total : 1.0;
+    const int width = 30, fill = static_cast<int>(frac * width);
+    const double rate = done / secs;
+    const double left = rate > 0 ? (total - done) / rate : 0.0;
+    std::fprintf(stderr, "\r[%s%s] %5.1f%%  %.3g paths/s  %.0f s left ", std::string(fill, '#').c_str(),
+                 std::string(width - fill, ' ').c_str(), 100.0 * frac, rate, left);
+    std::fflush(stderr);
+    shown_ = true;
+  }
+  ~ProgressBar() {
+    if (shown_) std::fprintf(stderr, "\r%80s\r", "");
+  }
+
+ private:
+  bool enabled_, shown_ = false;
+  std::chrono::steady_clock::time_point start_;
+};
+
+int cmd_run(const std::string& experiment, std::string output, const std::vector<std::string>& sets,
+            const std::string& backend, int threads, std::int64_t batch, bool quiet, std::ostream& out) {
+  Study study = load_study(experiment, sets);
+  if (output.empty()) output = "results/" + study.name + ".h5";
+  resolve_backend(backend);    // a bad or unavailable backend fails before any work
+  check_output_path(output);   // so does an unwritable output path
+  RunOptions opt;
+  opt.backend = backend;
+  opt.threads = threads;
+  opt.batch = batch;
+  ProgressBar bar(!quiet && isatty(STDERR_FILENO));
+  opt.progress = [&](std::int64_t done, std::int64_t total) { bar.update(done, total); };
+  RunResult r = run_study(study, opt);
+  write_results_h5(r, output);
+  if (!quiet) {
+    print_report(r, out);
+    out << "wrote " << output << "\n";
+  }
+  return 0;
+}
+
+int cmd_info(std::ostream& out) {
+  out << fmt::format("hedgelab {} (commit {})\n", HEDGELAB_VERSION, HEDGELAB_GIT_COMMIT);
+  out << fmt::format("backends: cpu{}\n", cuda_built() ? fmt::format(", cuda (runtime {})", cuda_runtime_version())
+                                                       : std::string(" (built without CUDA)"));
+  out << fmt::format("cpu: {}, {} hardware threads\n", cpu_model_name(), cpu_threads(0));
+  const int n = cuda_device_count();
+  if (!cuda_built())
+    out << "cuda devices: none (built without CUDA)\n";
+  else if (n == 0)
+    out << "cuda devices: none found\n";
+  for (int d = 0; d < n; ++d) out << fmt::format("cuda device {}: {}\n", d, cuda_device_name(d));
+  out << fmt::format("precision: fp64\n");
+  return 0;
+}
+
+}  // namespace
+
+int hedgelab_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
+  CLI::App app{"hedgelab: Monte Carlo engine for the hedging error of dynamically hedged option books"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("hedgelab ") + HEDGELAB_VERSION + " (" + HEDGELAB_GIT_COMMIT + ")");
+
+  std::string experiment, output, backend = "auto";
+  std::vector<std::string> sets;
+  int threads = 0;
+  std::int64_t batch = 0;
+  bool quiet = false;
+  CLI::App* run = app.add_subcommand("run", "run an experiment and write its HDF5 results");
+  run->add_option("experiment", experiment, "experiment TOML file")->required();
+  run->add_option("-o,--output", output, "HDF5 output file (default: results/<study.name>.h5)");
+  run->add_option("--set", sets, "override a key: KEY=VALUE, VALUE read as TOML (repeatable)")
+      ->type_name("KEY=VALUE")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  run->add_option("--backend", backend, "auto | cpu | cuda")->capture_default_str();
+  run->add_option("--threads", threads, "CPU threads (default: all)")->check(CLI::NonNegativeNumber);
+  run->add_option("--batch-size", batch, "paths per work item (results do not depend on it)")
+      ->check(CLI::NonNegativeNumber);
+  run->add_flag("-q,--quiet", quiet, "print only errors");
+  CLI::App* info = app.add_subcommand("info", "version, backends built in, devices seen");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::ParseError& e) {
+    err << "error: " << e.what() << " (see hedgelab --help)\n";
+    return 2;
+  }
+
+  try {
+    if (info->parsed()) return cmd_info(out);
+    return cmd_run(experiment, output, sets, backend, threads, batch, quiet, out);
+  } catch (const InputError& e) {
+    err << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    err << "error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace hl

@@ -1,0 +1,43 @@
+#include "host/report.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace hl {
+
+void print_report(const RunResult& r, std::ostream& os) {
+  const Study& s = r.study;
+  os << fmt::format("{}: {} paths, model {}, seed {}, backend {} [{}], {:.3f} s\n", s.name, s.paths, s.model,
+                    s.seed, r.prov.backend, r.prov.device, r.prov.elapsed_seconds);
+  os << "P&L at maturity, positive is profit; VaR/ES are losses; +- is one standard error\n";
+  // Sweep columns: rebalances and cost always, any other axis when it was given as a list.
+  std::vector<std::size_t> cols;
+  for (std::size_t a = 0; a < s.axes.size(); ++a)
+    if (s.axes[a].listed || s.axes[a].key == "hedge.rebalances" || s.axes[a].key == "costs.proportional")
+      cols.push_back(a);
+  std::string head, rule;
+  for (std::size_t a : cols) {
+    const std::string& k = s.axes[a].key;
+    head += fmt::format("{:>12} ", k.substr(k.find('.') + 1));
+  }
+  head += fmt::format("{:>10} {:>18} {:>17} {:>6} {:>6} {:>7} {:>7} {:>7} {:>7} {:>8} {:>7} {:>8}", "book val",
+                      "mean", "std", "skew", "kurt", "VaR95", "ES95", "VaR99", "ES99", "cost", "trades", "DK std");
+  os << head << "\n" << std::string(head.size(), '-') << "\n";
+  for (std::size_t c = 0; c < r.cells.size(); ++c) {
+    const CellStats& x = r.cells[c];
+    std::string row;
+    for (std::size_t a : cols) {
+      const double v = r.cell_coords[c][a];
+      row += s.axes[a].integer ? fmt::format("{:>12} ", static_cast<long long>(v)) : fmt::format("{:>12.6g} ", v);
+    }
+    row += fmt::format("{:>10.5f} {:>8.4f} +-{:<7.4f} {:>7.4f} +-{:<7.4f} {:>6.2f} {:>6.2f} {:>7.3f} {:>7.3f} "
+                       "{:>7.3f} {:>7.3f} {:>8.4f} {:>7.1f} {:>8}",
+                       x.premium, x.mean, x.stderr_mean, x.std, x.stderr_std, x.skewness, x.kurtosis, x.var_95,
+                       x.es_95, x.var_99, x.es_99, x.mean_cost, x.mean_trades,
+                       std::isnan(x.derman_kamal_std) ? std::string("-") : fmt::format("{:.4f}", x.derman_kamal_std));
+    os << row << "\n";
+  }
+}
+
+}  // namespace hl

@@ -1,0 +1,91 @@
+#include "host/run.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "host/plan.hpp"
+#include "host/stats.hpp"
+#include "version.hpp"
+
+namespace hl {
+
+std::string resolve_backend(const std::string& requested) {
+  if (requested == "cpu") return "cpu";
+  if (requested == "cuda") {
+    if (!cuda_built())
+      throw InputError("--backend cuda: this hedgelab was built without CUDA (use --backend cpu or auto)");
+    if (cuda_device_count() == 0)
+      throw InputError("--backend cuda: no CUDA device is available (use --backend cpu or auto)");
+    return "cuda";
+  }
+  if (requested == "auto") return (cuda_built() && cuda_device_count() > 0) ? "cuda" : "cpu";
+  throw InputError(fmt::format("--backend: must be auto, cpu or cuda, got '{}'", requested));
+}
+
+std::string cpu_model_name() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("model name", 0) == 0) {
+      const auto colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
+    }
+  return "unknown CPU";
+}
+
+RunResult run_study(const Study& study, const RunOptions& opt, SimOutput* raw) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string backend = resolve_backend(opt.backend);
+  Plan plan = make_plan(study);
+
+  BackendOptions bo;
+  bo.threads = opt.threads;
+  bo.batch = opt.batch;
+  if (opt.progress) bo.progress = [&](std::int64_t done) { opt.progress(done, study.paths); };
+  SimOutput local;
+  SimOutput& out = raw ? *raw : local;
+  if (backend == "cuda")
+    simulate_cuda(plan.job, bo, out);
+  else
+    simulate_cpu(plan.job, bo, out);
+
+  RunResult r;
+  r.study = study;
+  r.quantile_levels = study.quantile_levels.empty() ? default_quantile_levels() : study.quantile_levels;
+  r.cell_coords = plan.cell_coords;
+  const int ncells = static_cast<int>(plan.job.cells.size());
+  r.cells.resize(ncells);
+  // Cells are independent: reduce them in parallel, each in path order.
+  const int nthreads = std::min(cpu_threads(opt.threads), ncells);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < nthreads; ++t)
+    pool.emplace_back([&, t] {
+      for (int c = t; c < ncells; c += nthreads) {
+        const std::size_t off = static_cast<std::size_t>(c) * study.paths;
+        cell_statistics(out.pnl.data() + off, out.cost.data() + off, out.trades.data() + off, study.paths,
+                        r.quantile_levels, study.histogram_bins, r.cells[c]);
+        r.cells[c].premium = plan.job.cells[c].book_value;
+        r.cells[c].derman_kamal_std = plan.derman_kamal_std[c];
+      }
+    });
+  for (auto& t : pool) t.join();
+  if (study.samples) r.samples = out.pnl;
+
+  r.prov.version = HEDGELAB_VERSION;
+  r.prov.git_commit = HEDGELAB_GIT_COMMIT;
+  r.prov.backend = backend;
+  r.prov.precision = "fp64";
+  if (backend == "cuda") {
+    r.prov.device = cuda_device_name(0);
+    r.prov.threads = 0;
+  } else {
+    r.prov.threads = cpu_threads(opt.threads);
+    r.prov.device = fmt::format("{} ({} threads)", cpu_model_name(), r.prov.threads);
+  }
+  r.prov.elapsed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+}  // namespace hl
