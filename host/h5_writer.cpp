@@ -1,0 +1,301 @@
+#include "host/h5_writer.hpp"
+
+#include <fcntl.h>
+#include <hdf5.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <initializer_list>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace hl {
+namespace {
+namespace fs = std::filesystem;
+
+constexpr const char* kPnlConvention =
+    "P&L at maturity of the hedger's whole book: option premia received at t0, the delta hedge, "
+    "cash accrued at market.rate, costs paid, option payoffs; positive is profit";
+
+struct StatColumn {
+  const char* name;
+  double CellStats::*member;
+};
+constexpr StatColumn kStatColumns[] = {
+    {"premium", &CellStats::premium},       {"mean", &CellStats::mean},
+    {"std", &CellStats::std},               {"stderr_mean", &CellStats::stderr_mean},
+    {"stderr_std", &CellStats::stderr_std}, {"skewness", &CellStats::skewness},
+    {"kurtosis", &CellStats::kurtosis},     {"min", &CellStats::min},
+    {"max", &CellStats::max},               {"var_95", &CellStats::var_95},
+    {"es_95", &CellStats::es_95},           {"var_99", &CellStats::var_99},
+    {"es_99", &CellStats::es_99},           {"mean_cost", &CellStats::mean_cost},
+    {"mean_trades", &CellStats::mean_trades}, {"derman_kamal_std", &CellStats::derman_kamal_std},
+};
+
+// The writer's temporary name; check_output_path probes with the same name so that an over-long
+// file name or an unwritable directory shows up before the simulation, not after.
+std::string temp_name(const std::string& path) { return fmt::format("{}.tmp-{}", path, ::getpid()); }
+
+// Creates (or truncates) an empty file; returns 0 or the errno. Used before H5Fcreate because
+// strerror gives a clearer reason than HDF5's message.
+int touch(const std::string& name) {
+  const int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) return errno;
+  ::close(fd);
+  return 0;
+}
+
+// Why path cannot be the output file, or nullptr. A rename onto a directory fails anyway, and one
+// onto a device node (running as root, "-o /dev/null") would replace it: refuse both up front.
+const char* target_problem(const std::string& path) {
+  if (path.empty()) return "empty path";
+  std::error_code ec;
+  const auto st = fs::status(path, ec);
+  if (fs::is_directory(st)) return "is a directory";
+  if (fs::exists(st) && !fs::is_regular_file(st)) return "exists and is not a regular file";
+  if (!fs::path(path).has_filename()) return "names a directory, not a file";
+  return nullptr;
+}
+
+// The innermost message on HDF5's error stack (where the error was detected). The stack is
+// filled even though printing is silenced.
+std::string h5_reason() {
+  std::string msg;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_UPWARD,
+      [](unsigned n, const H5E_error2_t* e, void* out) -> herr_t {
+        if (n == 0 && e->desc) *static_cast<std::string*>(out) = e->desc;
+        return 0;
+      },
+      &msg);
+  return msg.empty() ? "unknown HDF5 error" : msg;
+}
+
+// Every HDF5 call returns a negative value on failure.
+template <class T>
+T check(T rc, const char* call, const std::string& what) {
+  if (rc < 0) throw std::runtime_error(fmt::format("{}({}): {}", call, what, h5_reason()));
+  return rc;
+}
+
+// Owns an HDF5 identifier and closes it on scope exit, also while an exception unwinds.
+class Handle {
+ public:
+  Handle(hid_t id, herr_t (*close)(hid_t), const char* call, const std::string& what)
+      : id_(check(id, call, what)), close_(close) {}
+  Handle(Handle&& o) noexcept : id_(o.id_), close_(o.close_) { o.id_ = -1; }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  ~Handle() {
+    if (id_ >= 0) close_(id_);
+  }
+  operator hid_t() const { return id_; }
+  // For the file, whose close flushes everything: its failure must be reported, not ignored.
+  void close(const char* call, const std::string& what) {
+    const hid_t id = id_;
+    id_ = -1;
+    check(close_(id), call, what);
+  }
+
+ private:
+  hid_t id_;
+  herr_t (*close_)(hid_t);
+};
+
+// Variable-length UTF-8 so that h5py reads str, not bytes.
+Handle utf8_type() {
+  Handle t(H5Tcopy(H5T_C_S1), H5Tclose, "H5Tcopy", "string type");
+  check(H5Tset_size(t, H5T_VARIABLE), "H5Tset_size", "string type");
+  check(H5Tset_cset(t, H5T_CSET_UTF8), "H5Tset_cset", "string type");
+  return t;
+}
+
+void write_attr(hid_t obj, const char* name, hid_t file_type, hid_t mem_type, const void* value) {
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose, "H5Screate", name);
+  Handle a(H5Acreate2(obj, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, "H5Acreate2", name);
+  check(H5Awrite(a, mem_type, value), "H5Awrite", name);
+}
+void attr_str(hid_t obj, const char* name, const std::string& s) {
+  const Handle t = utf8_type();
+  const char* p = s.c_str();
+  write_attr(obj, name, t, t, &p);
+}
+void attr_i64(hid_t obj, const char* name, std::int64_t v) { write_attr(obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &v); }
+void attr_u64(hid_t obj, const char* name, std::uint64_t v) { write_attr(obj, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &v); }
+void attr_f64(hid_t obj, const char* name, double v) { write_attr(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v); }
+void attr_i32(hid_t obj, const char* name, int v) { write_attr(obj, name, H5T_STD_I32LE, H5T_NATIVE_INT, &v); }
+
+// A dataset of the given shape from contiguous row-major data; returned open so attributes can be added.
+Handle dataset(hid_t loc, const std::string& name, hid_t file_type, hid_t mem_type, const void* data,
+               std::initializer_list<hsize_t> dims, hid_t dcpl = H5P_DEFAULT) {
+  Handle space(H5Screate_simple(int(dims.size()), dims.begin(), nullptr), H5Sclose, "H5Screate_simple", name);
+  Handle ds(H5Dcreate2(loc, name.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose,
+            "H5Dcreate2", name);
+  hsize_t n = 1;
+  for (hsize_t d : dims) n *= d;
+  if (n > 0) check(H5Dwrite(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "H5Dwrite", name);
+  return ds;
+}
+void dataset_f64(hid_t loc, const std::string& name, const std::vector<double>& v, std::initializer_list<hsize_t> dims) {
+  dataset(loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, v.data(), dims);
+}
+
+// Inconsistent shapes are a bug upstream; catch them before a file is created.
+void validate(const RunResult& r) {
+  const std::size_t n = r.cells.size(), bins = n ? r.cells[0].histogram_counts.size() : 0;
+  if (r.cell_coords.size() != n)
+    throw std::runtime_error(fmt::format("{} cell coordinates for {} cells", r.cell_coords.size(), n));
+  for (std::size_t c = 0; c < n; ++c) {
+    const CellStats& s = r.cells[c];
+    if (r.cell_coords[c].size() != r.study.axes.size() || s.quantiles.size() != r.quantile_levels.size() ||
+        s.histogram_counts.size() != bins || s.histogram_edges.size() != bins + 1)
+      throw std::runtime_error(fmt::format("cell {}: coordinates, quantiles or histogram of the wrong size", c));
+  }
+  if (!r.samples.empty() && (r.study.paths <= 0 || r.samples.size() != n * std::size_t(r.study.paths)))
+    throw std::runtime_error(fmt::format("{} samples for {} cells x {} paths", r.samples.size(), n, r.study.paths));
+}
+
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+void write_file(const RunResult& r, const std::string& file_name) {
+  Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "H5Pcreate", "file access");
+#if H5_VERSION_GE(1, 10, 7)
+  // Lock as usual, but do not fail on file systems without locking (NFS, Lustre).
+  check(H5Pset_file_locking(fapl, true, true), "H5Pset_file_locking", file_name);
+#endif
+  Handle file(H5Fcreate(file_name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), H5Fclose, "H5Fcreate", file_name);
+  const hsize_t n = r.cells.size();
+  {
+    Handle cells(H5Gcreate2(file, "cells", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "H5Gcreate2", "cells");
+    std::vector<double> col(n);
+    std::vector<std::string> listed;
+    for (std::size_t a = 0; a < r.study.axes.size(); ++a) {
+      const SweepAxis& ax = r.study.axes[a];
+      std::string name = ax.key;
+      std::replace(name.begin(), name.end(), '.', '_');  // a dot is legal in HDF5 but awkward in pandas/xarray
+      for (std::size_t c = 0; c < n; ++c) col[c] = r.cell_coords[c][a];
+      std::vector<std::int64_t> icol(n);
+      for (std::size_t c = 0; c < n; ++c) icol[c] = std::llround(col[c]);
+      Handle ds = ax.integer ? dataset(cells, name, H5T_STD_I64LE, H5T_NATIVE_INT64, icol.data(), {n})
+                             : dataset(cells, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, col.data(), {n});
+      attr_str(ds, "key", ax.key);
+      attr_i32(ds, "listed", ax.listed ? 1 : 0);
+      if (ax.listed) listed.push_back(ax.key);
+    }
+    attr_str(cells, "axes", fmt::format("{}", fmt::join(listed, ",")));
+
+    for (const StatColumn& sc : kStatColumns) {
+      for (std::size_t c = 0; c < n; ++c) col[c] = r.cells[c].*sc.member;
+      dataset_f64(cells, sc.name, col, {n});
+    }
+
+    const hsize_t levels = r.quantile_levels.size(), bins = n ? r.cells[0].histogram_counts.size() : 0;
+    std::vector<double> quantiles, edges;
+    std::vector<std::uint64_t> counts;
+    for (const CellStats& s : r.cells) {
+      quantiles.insert(quantiles.end(), s.quantiles.begin(), s.quantiles.end());
+      counts.insert(counts.end(), s.histogram_counts.begin(), s.histogram_counts.end());
+      edges.insert(edges.end(), s.histogram_edges.begin(), s.histogram_edges.end());
+    }
+    dataset_f64(cells, "quantile_levels", r.quantile_levels, {levels});
+    dataset_f64(cells, "quantiles", quantiles, {n, levels});
+    dataset(cells, "histogram_counts", H5T_STD_U64LE, H5T_NATIVE_UINT64, counts.data(), {n, bins});
+    dataset_f64(cells, "histogram_edges", edges, {n, bins + 1});
+  }
+  if (!r.samples.empty()) {
+    Handle samples(H5Gcreate2(file, "samples", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "H5Gcreate2", "samples");
+    const hsize_t paths = hsize_t(r.study.paths);
+    // One chunk row per cell: reading one cell's P&L touches only its own chunks.
+    Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "H5Pcreate", "samples/pnl");
+    const hsize_t chunk[2] = {1, std::min<hsize_t>(paths, 65536)};
+    check(H5Pset_chunk(dcpl, 2, chunk), "H5Pset_chunk", "samples/pnl");
+    check(H5Pset_shuffle(dcpl), "H5Pset_shuffle", "samples/pnl");
+    check(H5Pset_deflate(dcpl, 4), "H5Pset_deflate", "samples/pnl");
+    dataset(samples, "pnl", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, r.samples.data(), {n, paths}, dcpl);
+  }
+
+  const Study& s = r.study;
+  const Provenance& p = r.prov;
+  attr_str(file, "version", p.version);
+  attr_str(file, "git_commit", p.git_commit);
+  attr_str(file, "backend", p.backend);
+  attr_str(file, "device", p.device);
+  attr_str(file, "precision", p.precision);
+  attr_u64(file, "seed", s.seed);
+  attr_i64(file, "paths", s.paths);
+  attr_i64(file, "threads", p.threads);
+  attr_f64(file, "elapsed_seconds", p.elapsed_seconds);
+  attr_str(file, "study_name", s.name);
+  attr_str(file, "model", s.model);
+  attr_str(file, "experiment", s.effective_text);
+  attr_str(file, "experiment_source", s.source_text);
+  attr_str(file, "experiment_path", s.source_path);
+  attr_str(file, "overrides", fmt::format("{}", fmt::join(s.overrides, "\n")));
+  attr_str(file, "created_utc", utc_now());
+  attr_str(file, "pnl_convention", kPnlConvention);
+  file.close("H5Fclose", file_name);
+}
+
+// Data on disk before the rename makes the file visible under its final name.
+void sync_file(const std::string& name) {
+  const int fd = ::open(name.c_str(), O_RDONLY);
+  const bool ok = fd >= 0 && ::fsync(fd) == 0;
+  const int err = errno;
+  if (fd >= 0) ::close(fd);
+  if (!ok) throw std::runtime_error(fmt::format("fsync: {}", std::strerror(err)));
+}
+
+}  // namespace
+
+void check_output_path(const std::string& path) {
+  auto fail = [&](const std::string& why) {
+    throw InputError(fmt::format("output: cannot write '{}': {}", path, why));
+  };
+  if (const char* why = target_problem(path)) fail(why);
+  const fs::path dir = fs::path(path).parent_path();
+  if (!dir.empty()) {
+    std::error_code ec;
+    if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) fail(fmt::format("'{}' is not a directory", dir.string()));
+    fs::create_directories(dir, ec);
+    if (ec) fail(fmt::format("cannot create directory '{}': {}", dir.string(), ec.message()));
+  }
+  const std::string probe = temp_name(path);
+  if (const int err = touch(probe)) fail(std::strerror(err));
+  ::unlink(probe.c_str());
+}
+
+void write_results_h5(const RunResult& r, const std::string& path) {
+  const std::string tmp = temp_name(path);
+  try {
+    if (const char* why = target_problem(path)) throw std::runtime_error(why);
+    validate(r);
+    check(H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr), "H5Eset_auto2", "");  // we report errors, in one line
+    if (const int err = touch(tmp)) throw std::runtime_error(fmt::format("cannot create '{}': {}", tmp, std::strerror(err)));
+    write_file(r, tmp);
+    sync_file(tmp);
+    if (std::rename(tmp.c_str(), path.c_str()) != 0)
+      throw std::runtime_error(fmt::format("rename from '{}': {}", tmp, std::strerror(errno)));
+  } catch (const std::exception& e) {
+    std::remove(tmp.c_str());
+    std::string why = e.what();
+    std::replace(why.begin(), why.end(), '\n', ' ');
+    throw std::runtime_error(fmt::format("output: cannot write '{}': {}", path, why));
+  }
+}
+
+}  // namespace hl

@@ -1,0 +1,423 @@
+// The HDF5 schema is the user-facing interface: these tests read files back with the plain HDF5 C
+// API and check every dataset's shape, type class and values, and the attributes.
+#include <doctest/doctest.h>
+#include <hdf5.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "host/h5_writer.hpp"
+
+namespace {
+namespace fs = std::filesystem;
+using hl::CellStats;
+
+constexpr const char* kConvention =
+    "P&L at maturity of the hedger's whole book: option premia received at t0, the delta hedge, "
+    "cash accrued at market.rate, costs paid, option payoffs; positive is profit";
+
+// Written independently of the writer's own table, so a missing or misnamed column fails.
+struct Col {
+  const char* name;
+  double CellStats::*m;
+};
+const Col kStats[] = {
+    {"premium", &CellStats::premium},         {"mean", &CellStats::mean},
+    {"std", &CellStats::std},                 {"stderr_mean", &CellStats::stderr_mean},
+    {"stderr_std", &CellStats::stderr_std},   {"skewness", &CellStats::skewness},
+    {"kurtosis", &CellStats::kurtosis},       {"min", &CellStats::min},
+    {"max", &CellStats::max},                 {"var_95", &CellStats::var_95},
+    {"es_95", &CellStats::es_95},             {"var_99", &CellStats::var_99},
+    {"es_99", &CellStats::es_99},             {"mean_cost", &CellStats::mean_cost},
+    {"mean_trades", &CellStats::mean_trades}, {"derman_kamal_std", &CellStats::derman_kamal_std},
+};
+
+struct TempDir {
+  fs::path dir;
+  TempDir() {
+    static int counter = 0;
+    dir = fs::temp_directory_path() / ("hedgelab_test_hdf5_" + std::to_string(::getpid()) + "_" +
+                                       std::to_string(counter++));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  std::string operator/(const std::string& name) const { return (dir / name).string(); }
+};
+
+std::vector<std::string> listing(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  return names;
+}
+
+// Two axes (an unlisted integer one and a listed float one, so "listed" and "integer" cannot be
+// confused), 3 cells, 3 quantile levels, 4 bins, 5 paths. Values like k/3 are not exact in
+// float32 or in short decimal, so any lossy path fails the exact comparisons.
+hl::RunResult make_result(bool samples) {
+  hl::RunResult r;
+  hl::Study& s = r.study;
+  s.name = "unit study \xE2\x9C\x93";  // non-ASCII: checks UTF-8
+  s.paths = 5;
+  s.seed = 18446744073709551557ull;  // above INT64_MAX: a signed seed would fail
+  s.model = "gbm";
+  s.samples = samples;
+  s.axes = {{"hedge.rebalances", {52}, true, false}, {"costs.proportional", {0.001, 0.0025, 1.0 / 3}, false, true}};
+  s.source_path = "experiments/unit.toml";
+  s.source_text = "[study]\nname = \"unit\"\n";
+  s.effective_text = "[study]\nname = \"unit study\"\npaths = 5\n";
+  s.overrides = {"study.paths=5", "study.name=\"unit study\""};
+  r.quantile_levels = {0.05, 0.5, 1.0 / 3};
+  for (int c = 0; c < 3; ++c) {
+    r.cell_coords.push_back({52, s.axes[1].values[c]});
+    CellStats st;
+    int k = 0;
+    for (const Col& col : kStats) st.*col.m = (c * 17 + ++k) / 3.0;
+    if (c == 1) st.derman_kamal_std = std::numeric_limits<double>::quiet_NaN();
+    for (int j = 0; j < 3; ++j) st.quantiles.push_back((c * 10 + j) / 7.0);
+    for (int b = 0; b < 4; ++b) st.histogram_counts.push_back((std::uint64_t(1) << 40) + c * 4 + b);
+    for (int b = 0; b <= 4; ++b) st.histogram_edges.push_back(c - 1 + b / 3.0);
+    r.cells.push_back(st);
+    if (samples)
+      for (int p = 0; p < 5; ++p) r.samples.push_back((c * 5 + p) / 11.0 - 0.2);
+  }
+  r.prov = {"0.1.0", "abc123def456", "cpu", "test cpu \xC3\xA9", "fp64", 7, 12.5};
+  return r;
+}
+
+// Minimal RAII for the reader side.
+struct Id {
+  hid_t id;
+  herr_t (*close)(hid_t);
+  ~Id() {
+    if (id >= 0) close(id);
+  }
+  operator hid_t() const { return id; }
+};
+
+struct Data {
+  std::vector<hsize_t> dims;
+  H5T_class_t cls = H5T_NO_CLASS;
+  std::size_t size = 0;
+  H5T_sign_t sign = H5T_SGN_ERROR;
+  std::vector<double> f;
+  std::vector<std::int64_t> i;
+  std::vector<std::uint64_t> u;
+};
+
+Data read(hid_t file, const std::string& name) {
+  INFO("dataset ", name);
+  Id ds{H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose};
+  REQUIRE(ds.id >= 0);
+  Id type{H5Dget_type(ds), H5Tclose}, space{H5Dget_space(ds), H5Sclose};
+  REQUIRE((type.id >= 0 && space.id >= 0));
+  Data d;
+  d.dims.resize(std::max(0, H5Sget_simple_extent_ndims(space)));
+  H5Sget_simple_extent_dims(space, d.dims.data(), nullptr);
+  d.cls = H5Tget_class(type);
+  d.size = H5Tget_size(type);
+  hsize_t n = 1;
+  for (hsize_t x : d.dims) n *= x;
+  if (d.cls == H5T_FLOAT) {
+    d.f.resize(n);
+    REQUIRE(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, d.f.data()) >= 0);
+  } else if (d.cls == H5T_INTEGER) {
+    d.sign = H5Tget_sign(type);
+    if (d.sign == H5T_SGN_NONE) {
+      d.u.resize(n);
+      REQUIRE(H5Dread(ds, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, d.u.data()) >= 0);
+    } else {
+      d.i.resize(n);
+      REQUIRE(H5Dread(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, d.i.data()) >= 0);
+    }
+  }
+  return d;
+}
+
+bool same(double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); }
+
+void check_f64(const Data& d, std::vector<hsize_t> dims, const std::vector<double>& want) {
+  CHECK(d.cls == H5T_FLOAT);
+  CHECK(d.size == 8);
+  CHECK(d.dims == dims);
+  REQUIRE(d.f.size() == want.size());
+  for (std::size_t k = 0; k < want.size(); ++k) CHECK_MESSAGE(same(d.f[k], want[k]), "element ", k);
+}
+
+std::string str_attr(hid_t file, const char* obj, const char* name) {
+  INFO("attribute ", obj, " ", name);
+  Id a{H5Aopen_by_name(file, obj, name, H5P_DEFAULT, H5P_DEFAULT), H5Aclose};
+  REQUIRE(a.id >= 0);
+  Id t{H5Aget_type(a), H5Tclose};
+  CHECK(H5Tget_class(t) == H5T_STRING);
+  CHECK(H5Tis_variable_str(t) > 0);
+  CHECK(H5Tget_cset(t) == H5T_CSET_UTF8);
+  Id mt{H5Tcopy(H5T_C_S1), H5Tclose};
+  H5Tset_size(mt, H5T_VARIABLE);
+  H5Tset_cset(mt, H5T_CSET_UTF8);
+  char* p = nullptr;
+  REQUIRE(H5Aread(a, mt, &p) >= 0);
+  std::string s = p ? p : "<null>";
+  H5free_memory(p);
+  return s;
+}
+
+// Reads a numeric attribute, checking its stored class, size and signedness.
+template <class T>
+T num_attr(hid_t file, const char* obj, const char* name, hid_t mem_type, H5T_class_t cls, std::size_t size,
+           H5T_sign_t sign = H5T_SGN_ERROR) {
+  INFO("attribute ", obj, " ", name);
+  Id a{H5Aopen_by_name(file, obj, name, H5P_DEFAULT, H5P_DEFAULT), H5Aclose};
+  REQUIRE(a.id >= 0);
+  Id t{H5Aget_type(a), H5Tclose};
+  CHECK(H5Tget_class(t) == cls);
+  CHECK(H5Tget_size(t) == size);
+  if (cls == H5T_INTEGER) CHECK(H5Tget_sign(t) == sign);
+  T v{};
+  REQUIRE(H5Aread(a, mem_type, &v) >= 0);
+  return v;
+}
+
+struct File : Id {
+  explicit File(const std::string& path)
+      : Id{(H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr), H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT)),
+           H5Fclose} {
+    REQUIRE_MESSAGE(id >= 0, "cannot open ", path);
+  }
+};
+
+hsize_t links(hid_t file, const char* group) {
+  H5G_info_t info{};
+  REQUIRE(H5Gget_info_by_name(file, group, &info, H5P_DEFAULT) >= 0);
+  return info.nlinks;
+}
+
+bool no_temp_files(const fs::path& dir) {
+  for (const auto& name : listing(dir))
+    if (name.find(".tmp-") != std::string::npos) return false;
+  return true;
+}
+
+// The message of the InputError that f throws ("" when it throws none; other types propagate).
+template <class F>
+std::string input_error(F f) {
+  try {
+    f();
+  } catch (const hl::InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+template <class F>
+std::string runtime_error(F f) {
+  try {
+    f();
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("hdf5: the file follows the documented schema exactly") {
+  TempDir tmp;
+  const hl::RunResult r = make_result(true);
+  const std::string path = tmp / "run.h5";
+  hl::write_results_h5(r, path);
+  CHECK(listing(tmp.dir) == std::vector<std::string>{"run.h5"});
+  File f(path);
+
+  // Sweep axes: named with underscores, int64 for integer axes, with key/listed attributes.
+  Data reb = read(f, "/cells/hedge_rebalances");
+  CHECK(reb.cls == H5T_INTEGER);
+  CHECK(reb.size == 8);
+  CHECK(reb.sign == H5T_SGN_2);
+  CHECK(reb.dims == std::vector<hsize_t>{3});
+  CHECK(reb.i == std::vector<std::int64_t>{52, 52, 52});
+  check_f64(read(f, "/cells/costs_proportional"), {3}, {0.001, 0.0025, 1.0 / 3});
+  CHECK(str_attr(f, "/cells/hedge_rebalances", "key") == "hedge.rebalances");
+  CHECK(str_attr(f, "/cells/costs_proportional", "key") == "costs.proportional");
+  CHECK(num_attr<int>(f, "/cells/hedge_rebalances", "listed", H5T_NATIVE_INT, H5T_INTEGER, 4, H5T_SGN_2) == 0);
+  CHECK(num_attr<int>(f, "/cells/costs_proportional", "listed", H5T_NATIVE_INT, H5T_INTEGER, 4, H5T_SGN_2) == 1);
+  CHECK(str_attr(f, "/cells", "axes") == "costs.proportional");
+
+  // CellStats columns, NaN preserved.
+  for (const Col& col : kStats) {
+    INFO("column ", col.name);
+    std::vector<double> want;
+    for (const CellStats& s : r.cells) want.push_back(s.*col.m);
+    check_f64(read(f, std::string("/cells/") + col.name), {3}, want);
+  }
+  CHECK(std::isnan(read(f, "/cells/derman_kamal_std").f.at(1)));
+  CHECK(std::isfinite(read(f, "/cells/derman_kamal_std").f.at(0)));
+
+  check_f64(read(f, "/cells/quantile_levels"), {3}, r.quantile_levels);
+  std::vector<double> q, e;
+  std::vector<std::uint64_t> counts;
+  for (const CellStats& s : r.cells) {
+    q.insert(q.end(), s.quantiles.begin(), s.quantiles.end());
+    e.insert(e.end(), s.histogram_edges.begin(), s.histogram_edges.end());
+    counts.insert(counts.end(), s.histogram_counts.begin(), s.histogram_counts.end());
+  }
+  check_f64(read(f, "/cells/quantiles"), {3, 3}, q);
+  check_f64(read(f, "/cells/histogram_edges"), {3, 5}, e);
+  Data hc = read(f, "/cells/histogram_counts");
+  CHECK(hc.cls == H5T_INTEGER);
+  CHECK(hc.size == 8);
+  CHECK(hc.sign == H5T_SGN_NONE);
+  CHECK(hc.dims == std::vector<hsize_t>{3, 4});
+  CHECK(hc.u == counts);
+  CHECK(links(f, "/cells") == 2 + std::size(kStats) + 4);  // nothing extra, nothing missing
+
+  // Samples: cells x paths, chunked one row per cell, shuffle + deflate.
+  check_f64(read(f, "/samples/pnl"), {3, 5}, r.samples);
+  {
+    Id ds{H5Dopen2(f, "/samples/pnl", H5P_DEFAULT), H5Dclose};
+    Id dcpl{H5Dget_create_plist(ds), H5Pclose};
+    REQUIRE(dcpl.id >= 0);
+    CHECK(H5Pget_layout(dcpl) == H5D_CHUNKED);
+    hsize_t chunk[2] = {0, 0};
+    CHECK(H5Pget_chunk(dcpl, 2, chunk) == 2);
+    CHECK(chunk[0] == 1);
+    CHECK(chunk[1] == 5);
+    REQUIRE(H5Pget_nfilters(dcpl) == 2);
+    unsigned flags = 0, level = 0;
+    std::size_t nvals = 1;
+    CHECK(H5Pget_filter2(dcpl, 0, &flags, nullptr, nullptr, 0, nullptr, nullptr) == H5Z_FILTER_SHUFFLE);
+    CHECK(H5Pget_filter2(dcpl, 1, &flags, &nvals, &level, 0, nullptr, nullptr) == H5Z_FILTER_DEFLATE);
+    CHECK(level == 4);
+  }
+
+  // Root attributes.
+  CHECK(str_attr(f, "/", "version") == "0.1.0");
+  CHECK(str_attr(f, "/", "git_commit") == "abc123def456");
+  CHECK(str_attr(f, "/", "backend") == "cpu");
+  CHECK(str_attr(f, "/", "device") == "test cpu \xC3\xA9");
+  CHECK(str_attr(f, "/", "precision") == "fp64");
+  CHECK(num_attr<std::uint64_t>(f, "/", "seed", H5T_NATIVE_UINT64, H5T_INTEGER, 8, H5T_SGN_NONE) ==
+        18446744073709551557ull);
+  CHECK(num_attr<std::int64_t>(f, "/", "paths", H5T_NATIVE_INT64, H5T_INTEGER, 8, H5T_SGN_2) == 5);
+  CHECK(num_attr<std::int64_t>(f, "/", "threads", H5T_NATIVE_INT64, H5T_INTEGER, 8, H5T_SGN_2) == 7);
+  CHECK(num_attr<double>(f, "/", "elapsed_seconds", H5T_NATIVE_DOUBLE, H5T_FLOAT, 8) == 12.5);
+  CHECK(str_attr(f, "/", "study_name") == "unit study \xE2\x9C\x93");
+  CHECK(str_attr(f, "/", "model") == "gbm");
+  CHECK(str_attr(f, "/", "experiment") == r.study.effective_text);
+  CHECK(str_attr(f, "/", "experiment_source") == r.study.source_text);
+  CHECK(str_attr(f, "/", "experiment_path") == "experiments/unit.toml");
+  CHECK(str_attr(f, "/", "overrides") == "study.paths=5\nstudy.name=\"unit study\"");
+  CHECK(str_attr(f, "/", "pnl_convention") == kConvention);
+  const std::string created = str_attr(f, "/", "created_utc");  // e.g. 2025-01-31T12:34:56Z
+  REQUIRE(created.size() == 20);
+  CHECK(created[4] == '-');
+  CHECK(created[10] == 'T');
+  CHECK(created[13] == ':');
+  CHECK(created.back() == 'Z');
+  CHECK(created.substr(0, 2) == "20");
+}
+
+TEST_CASE("hdf5: overwriting replaces the file; samples absent unless present in the result") {
+  TempDir tmp;
+  const std::string path = tmp / "out.h5";
+  { std::ofstream(path) << "not an HDF5 file"; }
+  hl::write_results_h5(make_result(true), path);
+  {
+    File f(path);
+    CHECK(H5Lexists(f, "samples", H5P_DEFAULT) > 0);
+  }
+  hl::RunResult r = make_result(false);
+  r.study.name = "second";
+  r.study.axes[1].listed = false;
+  hl::write_results_h5(r, path);
+  CHECK(listing(tmp.dir) == std::vector<std::string>{"out.h5"});
+  File f(path);
+  CHECK(H5Lexists(f, "samples", H5P_DEFAULT) == 0);
+  CHECK(str_attr(f, "/", "study_name") == "second");
+  CHECK(str_attr(f, "/cells", "axes") == "");  // no listed axis left
+}
+
+TEST_CASE("hdf5: check_output_path creates missing parent directories and leaves no probe") {
+  TempDir tmp;
+  const std::string path = tmp / "a/b/c/run.h5";
+  hl::check_output_path(path);
+  CHECK(fs::is_directory(tmp.dir / "a/b/c"));
+  CHECK(listing(tmp.dir / "a/b/c").empty());
+  CHECK_NOTHROW(hl::check_output_path(path));  // idempotent
+  // A bare file name (empty parent path) means the current directory.
+  const fs::path cwd = fs::current_path();
+  fs::current_path(tmp.dir);
+  CHECK_NOTHROW(hl::check_output_path("bare.h5"));
+  fs::current_path(cwd);
+  CHECK(listing(tmp.dir) == std::vector<std::string>{"a"});
+}
+
+TEST_CASE("hdf5: check_output_path rejects unusable paths with an InputError") {
+  TempDir tmp;
+  { std::ofstream(tmp / "afile") << "x"; }
+  for (const std::string& path : {tmp / "afile/x.h5", tmp / "afile/sub/x.h5", tmp.dir.string(), tmp / "",
+                                 std::string("/proc/hedgelab_test.h5"), std::string("/dev/null")}) {
+    INFO("path ", path);
+    const std::string msg = input_error([&] { hl::check_output_path(path); });
+    CHECK(msg.rfind("output: cannot write '" + path + "': ", 0) == 0);
+    CHECK(msg.find('\n') == std::string::npos);
+  }
+  CHECK(listing(tmp.dir) == std::vector<std::string>{"afile"});
+  CHECK(fs::is_regular_file(tmp.dir / "afile"));
+  CHECK_FALSE(fs::exists("/proc/hedgelab_test.h5"));
+}
+
+TEST_CASE("hdf5: a failed write throws one line and leaves no file behind") {
+  TempDir tmp;
+  { std::ofstream(tmp / "afile") << "x"; }
+  const hl::RunResult r = make_result(true);
+  for (const std::string& path : {std::string("/proc/hedgelab_test.h5"), tmp / "afile/x.h5", tmp / "nodir/x.h5"}) {
+    INFO("path ", path);
+    const std::string msg = runtime_error([&] { hl::write_results_h5(r, path); });
+    CHECK(msg.rfind("output: cannot write '" + path + "': ", 0) == 0);
+    CHECK(msg.find('\n') == std::string::npos);
+    CHECK_FALSE(fs::exists(path));
+  }
+  CHECK(listing(tmp.dir) == std::vector<std::string>{"afile"});
+
+  // A failure in the middle of writing (an axis column colliding with the "mean" column), over an
+  // existing good file: the temporary file is removed and the old file is untouched.
+  const std::string path = tmp / "good.h5";
+  hl::write_results_h5(r, path);
+  hl::RunResult bad = make_result(true);
+  bad.study.name = "bad";
+  bad.study.axes[0].key = "mean";
+  const std::string msg = runtime_error([&] { hl::write_results_h5(bad, path); });
+  CHECK(msg.rfind("output: cannot write '" + path + "': ", 0) == 0);
+  CHECK(msg.find("mean") != std::string::npos);
+  CHECK(msg.find("already exists") != std::string::npos);  // HDF5's own reason is passed on
+  CHECK(msg.find('\n') == std::string::npos);
+  CHECK(no_temp_files(tmp.dir));
+  CHECK(str_attr(File(path), "/", "study_name") == r.study.name);
+
+  // Inconsistent shapes are refused before anything is created.
+  bad = make_result(true);
+  bad.samples.pop_back();
+  CHECK(runtime_error([&] { hl::write_results_h5(bad, tmp / "short.h5"); }) != "");
+  bad = make_result(false);
+  bad.cells[2].histogram_edges.pop_back();
+  CHECK(runtime_error([&] { hl::write_results_h5(bad, tmp / "edges.h5"); }) != "");
+  bad = make_result(false);
+  bad.cell_coords[1].pop_back();
+  CHECK(runtime_error([&] { hl::write_results_h5(bad, tmp / "coords.h5"); }) != "");
+  CHECK(listing(tmp.dir).size() == 2);  // afile, good.h5
+
+  // A directory at path is refused, not replaced.
+  fs::create_directory(tmp.dir / "adir");
+  CHECK(runtime_error([&] { hl::write_results_h5(r, tmp / "adir"); }).find("is a directory") != std::string::npos);
+  CHECK(fs::is_directory(tmp.dir / "adir"));
+}
