@@ -1,0 +1,113 @@
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "host/cli.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+struct CliRun {
+  int code;
+  std::string out, err;
+};
+
+CliRun cli(std::vector<std::string> args) {
+  args.insert(args.begin(), "hedgelab");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  std::ostringstream out, err;
+  const int code = hl::hedgelab_main(static_cast<int>(argv.size()), argv.data(), out, err);
+  return {code, out.str(), err.str()};
+}
+
+fs::path scratch() {
+  const fs::path d = fs::temp_directory_path() / ("hedgelab_cli_" + std::to_string(getpid()));
+  fs::create_directories(d);
+  return d;
+}
+
+const std::string kDk = HEDGELAB_SOURCE_DIR "/experiments/derman_kamal.toml";
+
+// A bad input: exit code 2, one line naming the problem, no output file.
+void check_rejected(const std::vector<std::string>& args, const std::string& expect, const fs::path& out) {
+  CAPTURE(expect);
+  fs::remove(out);
+  const CliRun r = cli(args);
+  CHECK(r.code == 2);
+  CHECK(r.err.find(expect) != std::string::npos);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(!fs::exists(out));
+}
+}  // namespace
+
+TEST_CASE("cli: run writes the HDF5 file and prints the table") {
+  const fs::path out = scratch() / "dk.h5";
+  fs::remove(out);
+  const CliRun r = cli({"run", kDk, "-o", out.string(), "--set", "study.paths=2000", "--threads", "2"});
+  CHECK(r.code == 0);
+  CHECK(r.err.empty());
+  CHECK(fs::exists(out));
+  CHECK(r.out.find("derman_kamal") != std::string::npos);
+  CHECK(r.out.find("DK std") != std::string::npos);
+  const CliRun q = cli({"run", kDk, "-o", out.string(), "--set", "study.paths=2000", "--quiet"});
+  CHECK(q.code == 0);
+  CHECK(q.out.empty());
+  for (auto& e : fs::directory_iterator(out.parent_path()))
+    CHECK(e.path().filename().string().find(".tmp") == std::string::npos);
+}
+
+TEST_CASE("cli: bad input exits 2 with one line and writes nothing") {
+  const fs::path dir = scratch(), out = dir / "bad.h5";
+  auto write = [&](const std::string& name, const std::string& text) {
+    const fs::path p = dir / name;
+    std::ofstream(p) << text;
+    return p.string();
+  };
+  const std::string o = out.string();
+  check_rejected({"run", write("malformed.toml", "[study\npaths = 3\n"), "-o", o}, "malformed.toml", out);
+  check_rejected({"run", kDk, "-o", o, "--set", "hedge.rebalance=[3]"}, "did you mean 'hedge.rebalances'", out);
+  check_rejected({"run", kDk, "-o", o, "--set", "market.volatility=-0.2"}, "market.volatility", out);
+  check_rejected({"run", kDk, "-o", o, "--set", "market.volatility=nan"}, "market.volatility", out);
+  check_rejected({"run", kDk, "-o", o, "--set", "book.0.strike=0"}, "book.0.strike", out);
+  check_rejected({"run", kDk, "-o", o, "--set", "book.0.maturity=-1"}, "book.0.maturity", out);
+  check_rejected({"run", kDk, "-o", o, "--set", "study.paths=1"}, "study.paths", out);
+  check_rejected({"run", kDk, "-o", o, "--set", "hedge.rebalances=[0]"}, "hedge.rebalances", out);
+  check_rejected({"run", kDk, "-o", o, "--set", "costs.proportional=-0.01"}, "costs.proportional", out);
+  check_rejected({"run", kDk, "-o", o, "--set", "market.spot=\"abc\""}, "market.spot", out);
+  check_rejected({"run", kDk, "-o", o, "--set", "nonsense"}, "nonsense", out);
+  check_rejected({"run", kDk, "-o", o, "--backend", "gpu"}, "--backend", out);
+  check_rejected({"run", dir.string() + "/missing.toml", "-o", o}, "missing.toml", out);
+  check_rejected({"run", kDk, "--threads", "-1", "-o", o}, "--threads", out);
+  // an unwritable output path is caught before the simulation
+  const CliRun r = cli({"run", kDk, "-o", "/proc/hedgelab_test.h5"});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("output") != std::string::npos);
+  CHECK(!fs::exists("/proc/hedgelab_test.h5"));
+}
+
+TEST_CASE("cli: --backend cuda without a device is a clear error") {
+  const fs::path out = scratch() / "cuda.h5";
+  fs::remove(out);
+  const CliRun r = cli({"run", kDk, "-o", out.string(), "--backend", "cuda", "--set", "study.paths=100"});
+  if (r.code == 0) {
+    CHECK(fs::exists(out));  // a machine with a GPU
+  } else {
+    CHECK(r.code == 2);
+    CHECK(r.err.find("--backend cuda") != std::string::npos);
+    CHECK(!fs::exists(out));
+  }
+}
+
+TEST_CASE("cli: info names the version and the backends") {
+  const CliRun r = cli({"info"});
+  CHECK(r.code == 0);
+  CHECK(r.out.find("hedgelab 0.1.0") != std::string::npos);
+  CHECK(r.out.find("backends: cpu") != std::string::npos);
+}

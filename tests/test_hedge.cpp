@@ -1,0 +1,147 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "helpers.hpp"
+#include "host/plan.hpp"
+#include "kernels/hedge_path.hpp"
+
+using namespace hl;
+using hl::test::make_study;
+using hl::test::option;
+
+namespace {
+
+struct ArrayNormals {
+  const double* z;
+  double operator()(int j) const { return z[j - 1]; }
+};
+
+// Runs the kernel's hedge_path for every cell of a plan on one path with injected normals.
+std::vector<PathOut> kernel_path(const Plan& plan, const std::vector<double>& z) {
+  PathParams P = plan.job.params;
+  P.discount = plan.job.discount.data();
+  P.sqrt_tau = plan.job.sqrt_tau.data();
+  P.inv_sqrt_tau = plan.job.inv_sqrt_tau.data();
+  const std::vector<CellParams> cells = make_pass(plan.job, 0, static_cast<int>(plan.job.cells.size()));
+  std::vector<PathOut> out(cells.size());
+  ArrayNormals normals{z.data()};
+  hedge_path(P, cells.data(), static_cast<int>(cells.size()), normals, out.data());
+  return out;
+}
+
+// Reference hedger written independently of the kernel, the way QuantLib's example does it: a money
+// account compounded by exp(r dt) every step, Black-Scholes deltas from bs_greeks.
+PathOut reference(const Study& s, int steps, int N, double hv, double k, const std::vector<double>& z) {
+  double T = 0;
+  for (auto& o : s.book) T = std::max(T, o.maturity);
+  const double dt = T / steps;
+  double S = s.spot, money = 0, pos = 0, cost = 0;
+  std::uint32_t trades = 0;
+  for (auto& o : s.book) money -= o.quantity * bs_price(o.is_call, S, o.strike, s.rate, hv, o.maturity);
+  auto trade_to = [&](double target) {
+    const double q = target - pos, fee = k * std::fabs(q) * S;
+    money -= q * S + fee;
+    cost += fee;
+    trades += q != 0.0;
+    pos = target;
+  };
+  auto hedge = [&](double t) {
+    double h = 0;
+    for (auto& o : s.book)
+      if (o.maturity - t > 1e-12) h -= o.quantity * bs_greeks(o.is_call, S, o.strike, s.rate, hv, o.maturity - t).delta;
+    return h;
+  };
+  trade_to(hedge(0.0));
+  for (int j = 1; j <= steps; ++j) {
+    money *= std::exp(s.rate * dt);
+    cost *= std::exp(s.rate * dt);
+    S *= std::exp((s.drift - 0.5 * s.volatility * s.volatility) * dt + s.volatility * std::sqrt(dt) * z[j - 1]);
+    for (auto& o : s.book)
+      if (std::fabs(o.maturity - j * dt) < 1e-12) money += o.quantity * payoff(o.is_call, S, o.strike);
+    if (j == steps)
+      trade_to(0.0);
+    else if (j % (steps / N) == 0)
+      trade_to(hedge(j * dt));
+  }
+  return PathOut{money, cost, trades};
+}
+
+}  // namespace
+
+TEST_CASE("hedge: one rebalance, worked by hand") {
+  // Sell one call, buy delta at t0 paying 1% each way, hold to maturity, unwind, pay the payoff.
+  const Study s = make_study({option(true, 100, 0.5, -1)}, {1}, {0.25}, {0.01}, 100, 0.05, 0.10, 0.20);
+  const std::vector<double> z{0.7};
+  const PathOut k = kernel_path(make_plan(s), z)[0];
+  const BsGreeks g = bs_greeks(true, 100, 100, 0.05, 0.25, 0.5);
+  const double ST = 100 * std::exp((0.10 - 0.02) * 0.5 + 0.20 * std::sqrt(0.5) * 0.7);
+  const double growth = std::exp(0.05 * 0.5);
+  const double fee0 = 0.01 * g.delta * 100, fee1 = 0.01 * g.delta * ST;
+  const double pnl = (g.price - g.delta * 100 - fee0) * growth + g.delta * ST - fee1 - std::max(ST - 100, 0.0);
+  CHECK(k.pnl == doctest::Approx(pnl).epsilon(1e-13));
+  CHECK(k.cost == doctest::Approx(fee0 * growth + fee1).epsilon(1e-13));
+  CHECK(k.trades == 2);
+}
+
+TEST_CASE("hedge: two rebalances against the reference hedger") {
+  for (bool call : {true, false}) {
+    const Study s = make_study({option(call, 95, 1.0, -2)}, {2}, {0.2}, {0.005}, 100, 0.03, 0.07, 0.3);
+    const std::vector<double> z{-1.3, 0.4};
+    const PathOut k = kernel_path(make_plan(s), z)[0];
+    const PathOut r = reference(s, 2, 2, 0.2, 0.005, z);
+    CHECK(k.pnl == doctest::Approx(r.pnl).epsilon(1e-12));
+    CHECK(k.cost == doctest::Approx(r.cost).epsilon(1e-12));
+    CHECK(k.trades == 3);
+  }
+}
+
+TEST_CASE("hedge: every cell of a sweep equals the reference hedger on the common path") {
+  // Rebalance counts 2, 3 and 6 on a 6-step grid, two hedge volatilities, two cost levels.
+  const Study s = make_study({option(true, 100, 1.0, -1)}, {2, 3, 6}, {0.18, 0.25}, {0.0, 0.002});
+  const Plan plan = make_plan(s);
+  REQUIRE(plan.job.params.steps == 6);
+  const std::vector<double> z{0.3, -0.8, 1.1, 0.05, -0.4, 2.0};
+  const std::vector<PathOut> k = kernel_path(plan, z);
+  REQUIRE(k.size() == 12);
+  for (std::size_t c = 0; c < k.size(); ++c) {
+    const PathOut r = reference(s, 6, plan.rebalances[c], plan.hedge_volatility[c], plan.proportional[c], z);
+    CHECK(k[c].pnl == doctest::Approx(r.pnl).epsilon(1e-12));
+    CHECK(k[c].cost == doctest::Approx(r.cost).epsilon(1e-12));
+    CHECK(k[c].trades == r.trades);
+  }
+}
+
+TEST_CASE("hedge: a book with two maturities settles the first on its own date") {
+  // Short a 6-month call, long a 1-year put; the call's payoff is paid at 0.5 and then earns interest.
+  const Study s = make_study({option(true, 100, 0.5, -1), option(false, 90, 1.0, 1)}, {4}, {0.2}, {0.001});
+  const Plan plan = make_plan(s);
+  REQUIRE(plan.job.params.steps == 4);
+  CHECK(plan.job.params.book[0].expiry_step == 2);
+  const std::vector<double> z{0.9, 1.2, -0.3, -1.5};
+  const PathOut k = kernel_path(plan, z)[0];
+  const PathOut r = reference(s, 4, 4, 0.2, 0.001, z);
+  CHECK(k.pnl == doctest::Approx(r.pnl).epsilon(1e-12));
+  CHECK(k.cost == doctest::Approx(r.cost).epsilon(1e-12));
+}
+
+TEST_CASE("hedge: a maturity off the simulation grid is rejected") {
+  const Study s = make_study({option(true, 100, 0.3, -1), option(true, 100, 1.0, -1)}, {4}, {0.2}, {0.0});
+  CHECK_THROWS_AS(make_plan(s), InputError);
+}
+
+TEST_CASE("hedge: put-call parity of hedged P&L, path by path") {
+  // Without costs, a hedged short call and a hedged short put differ by a statically hedged forward:
+  // their P&L agree on every path.
+  const Study sc = make_study({option(true, 105, 0.25, -1)}, {13}, {0.22}, {0.0});
+  const Study sp = make_study({option(false, 105, 0.25, -1)}, {13}, {0.22}, {0.0});
+  const Plan pc = make_plan(sc), pp = make_plan(sp);
+  for (std::uint64_t path = 0; path < 500; ++path) {
+    std::vector<double> z(13);
+    PhiloxNormals g{9, path, 0.0};
+    for (int j = 1; j <= 13; ++j) z[j - 1] = g(j);
+    const double a = kernel_path(pc, z)[0].pnl, b = kernel_path(pp, z)[0].pnl;
+    CHECK(std::fabs(a - b) < 1e-11);
+  }
+}
