@@ -1,0 +1,465 @@
+// Experiment files: TOML -> hl::Study. Every problem is reported as one line that names the dotted
+// key, so a user can fix the file (or the --set override) without reading this code.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <sstream>
+#include <string_view>
+#include <toml++/toml.h>
+
+#include "host/study.hpp"
+
+namespace hl {
+namespace {
+
+// Every key an experiment may hold. It drives the unknown-key check and the "did you mean" hints,
+// so a key added to the reader below must be added here too.
+struct TableKeys {
+  std::string_view table;
+  std::vector<std::string_view> keys;
+};
+const std::vector<TableKeys>& schema() {
+  static const std::vector<TableKeys> tables = {
+      {"study", {"name", "paths", "seed", "precision"}},
+      {"market", {"model", "spot", "rate", "drift", "volatility", "steps"}},
+      {"book", {"kind", "strike", "maturity", "quantity"}},
+      {"hedge", {"volatility", "rebalances"}},
+      {"costs", {"proportional"}},
+      {"output", {"histogram_bins", "samples", "quantiles"}},
+  };
+  return tables;
+}
+
+const std::vector<double> kDefaultQuantiles = {0.001, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 0.999};
+constexpr std::size_t kMaxBook = 16;
+
+// The CLI prints the message as one line; keys and values from the file may hold line breaks.
+std::string one_line(std::string s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else out += c;
+  }
+  return out;
+}
+
+[[noreturn]] void raise(const std::string& src, const std::string& message) {
+  throw InputError(one_line(src + ": " + message));
+}
+
+// Integral floats keep their ".0" so that "got float 21.0" does not read like an integer.
+std::string num(double v) {
+  if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e15) return fmt::format("{:.1f}", v);
+  return fmt::format("{}", v);
+}
+std::string show(double v) { return num(v); }
+std::string show(std::int64_t v) { return std::to_string(v); }
+
+std::string describe(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::integer: return "integer " + show(n.as_integer()->get());
+    case toml::node_type::floating_point: return "float " + num(n.as_floating_point()->get());
+    case toml::node_type::boolean: return n.as_boolean()->get() ? "boolean true" : "boolean false";
+    case toml::node_type::string: {
+      const std::string& s = n.as_string()->get();
+      return s.size() <= 40 ? "string '" + s + "'" : "string";
+    }
+    case toml::node_type::table: return "table";
+    case toml::node_type::array: return "list";
+    case toml::node_type::date: return "date";
+    case toml::node_type::time: return "time";
+    case toml::node_type::date_time: return "date-time";
+    default: return "nothing";
+  }
+}
+
+std::size_t levenshtein(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// Closest known name to an unknown key, or "" when nothing is close enough to be a plausible typo.
+// `table` is the schema table the key sits in ("" at the top level); `prefix` is how that table is
+// named in messages ("book.1" for a [[book]] entry).
+std::string suggestion(std::string_view leaf, const std::string& dotted, std::string_view table,
+                       const std::string& prefix) {
+  std::string best;
+  std::size_t best_d = std::string::npos;
+  auto consider = [&](std::string_view typed, std::string_view known, const std::string& name) {
+    const std::size_t d = levenshtein(typed, known);
+    if (d <= std::max<std::size_t>(2, typed.size() / 3) && d < best_d) best_d = d, best = name;
+  };
+  // A near miss within the same table is the likeliest typo, so it wins over any other table.
+  for (const auto& t : schema()) {
+    if (table.empty()) consider(leaf, t.table, std::string(t.table));
+    else if (t.table == table)
+      for (auto k : t.keys) consider(leaf, k, prefix + "." + std::string(k));
+  }
+  if (!best.empty()) return best;
+  // Then a key put in the wrong table ([study] spot) or mistyped in full.
+  for (const auto& t : schema())
+    for (auto k : t.keys) {
+      const std::string full = std::string(t.table) + "." + std::string(k);
+      consider(dotted, full, full);
+      consider(leaf, k, full);
+    }
+  return best;
+}
+
+[[noreturn]] void unknown(const std::string& src, const toml::node& n, std::string_view leaf,
+                          const std::string& dotted, std::string_view table, const std::string& prefix) {
+  const std::string hint = suggestion(leaf, dotted, table, prefix);
+  raise(src, fmt::format("unknown {} '{}'{}", n.is_table() ? "table" : "key", dotted,
+                         hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+}
+
+void check_table_keys(const std::string& src, const toml::table& tbl, std::string_view table,
+                      const std::string& prefix) {
+  const auto& known = std::find_if(schema().begin(), schema().end(),
+                                   [&](const TableKeys& t) { return t.table == table; })->keys;
+  for (auto&& [k, v] : tbl)
+    if (std::find(known.begin(), known.end(), k.str()) == known.end())
+      unknown(src, v, k.str(), prefix + "." + std::string(k.str()), table, prefix);
+}
+
+// Unknown keys are checked before any value, so a typo is reported as a typo rather than as the
+// "required key is missing" it would otherwise cause. Misplaced types are left to the readers.
+void check_keys(const std::string& src, const toml::table& doc) {
+  for (auto&& [k, v] : doc) {
+    const std::string_view name = k.str();
+    const bool known = std::any_of(schema().begin(), schema().end(),
+                                   [&](const TableKeys& t) { return t.table == name; });
+    if (!known) unknown(src, v, name, std::string(name), "", "");
+    if (const auto* arr = v.as_array(); arr && name == "book") {
+      for (std::size_t i = 0; i < arr->size(); ++i)
+        if (const auto* entry = arr->get(i)->as_table())
+          check_table_keys(src, *entry, "book", fmt::format("book.{}", i));
+    } else if (const auto* tbl = v.as_table()) {
+      check_table_keys(src, *tbl, name, std::string(name));
+    }
+  }
+}
+
+// One value of the experiment, with its dotted name for messages; node is null when absent.
+struct Field {
+  const toml::node* node;
+  std::string key;
+  const std::string& src;
+
+  bool has() const { return node != nullptr; }
+  [[noreturn]] void fail(const std::string& problem) const { raise(src, key + ": " + problem); }
+  const toml::node& need() const {
+    if (!node) fail("required key is missing");
+    return *node;
+  }
+  [[noreturn]] void wrong_type(std::string_view expected) const {
+    fail(fmt::format("expected {}, got {}", expected, describe(*node)));
+  }
+
+  double number(std::string_view expected = "a number") const {
+    const toml::node& n = need();
+    double v = 0.0;
+    if (const auto* i = n.as_integer()) v = static_cast<double>(i->get());
+    else if (const auto* f = n.as_floating_point()) v = f->get();
+    else wrong_type(expected);
+    if (!std::isfinite(v)) fail("must be a finite number, got " + num(v));
+    return v;
+  }
+  std::int64_t integer(std::string_view expected = "an integer") const {
+    const auto* i = need().as_integer();
+    if (!i) wrong_type(expected);
+    return i->get();
+  }
+  std::string string() const {
+    const auto* s = need().as_string();
+    if (!s) wrong_type("a string");
+    return s->get();
+  }
+  bool boolean() const {
+    const auto* b = need().as_boolean();
+    if (!b) wrong_type("a boolean");
+    return b->get();
+  }
+  template <class T>
+  T check(T v, bool ok, std::string_view rule) const {
+    if (!ok) fail(fmt::format("{}, got {}", rule, show(v)));
+    return v;
+  }
+  double positive() const {
+    const double v = number();
+    return check(v, v > 0, "must be > 0");
+  }
+  // Keys that will select an implementation, of which only one exists so far.
+  std::string choice(std::string_view only) const {
+    std::string s = string();
+    if (s != only) fail(fmt::format("unsupported value '{}' (supported: {})", s, only));
+    return s;
+  }
+};
+
+struct Section {
+  const toml::table* tbl;  // null when the table is absent: every key reads as absent
+  std::string name;
+  const std::string& src;
+
+  Field operator[](std::string_view leaf) const {
+    return {tbl ? tbl->get(leaf) : nullptr, name + "." + std::string(leaf), src};
+  }
+};
+
+Section section(const std::string& src, const toml::table& doc, const std::string& name) {
+  const toml::node* n = doc.get(name);
+  if (n && !n->is_table()) raise(src, fmt::format("{}: expected a table, got {}", name, describe(*n)));
+  return {n ? n->as_table() : nullptr, name, src};
+}
+
+// A sweepable key: a scalar is an axis of one value, a list is a sweep.
+SweepAxis axis(const Field& f, bool integer, std::optional<double> fallback,
+               const std::function<void(const Field&, double)>& check) {
+  SweepAxis a;
+  a.key = f.key;
+  a.integer = integer;
+  auto read = [&](const Field& e, std::string_view expected) {
+    const double v = integer ? static_cast<double>(e.integer(expected)) : e.number(expected);
+    check(e, v);
+    a.values.push_back(v);
+  };
+  if (!f.has()) {
+    if (!fallback) f.need();
+    a.values = {*fallback};
+  } else if (const auto* arr = f.node->as_array()) {
+    a.listed = true;
+    if (arr->empty()) f.fail("must not be an empty list");
+    for (std::size_t i = 0; i < arr->size(); ++i)
+      read({arr->get(i), fmt::format("{}.{}", f.key, i), f.src}, integer ? "an integer" : "a number");
+  } else {
+    read(f, integer ? "an integer or a list of integers" : "a number or a list of numbers");
+  }
+  return a;
+}
+
+OptionSpec read_option(const std::string& src, const toml::node& n, std::size_t i) {
+  const std::string name = fmt::format("book.{}", i);
+  if (!n.is_table()) raise(src, fmt::format("{}: expected a table, got {}", name, describe(n)));
+  const Section s{n.as_table(), name, src};
+  OptionSpec o;
+  if (const Field f = s["kind"]; f.has()) {
+    const std::string kind = f.string();
+    if (kind != "call" && kind != "put") f.fail("must be 'call' or 'put', got '" + kind + "'");
+    o.is_call = kind == "call";
+  }
+  o.strike = s["strike"].positive();
+  o.maturity = s["maturity"].positive();
+  const Field quantity = s["quantity"];
+  o.quantity = quantity.has() ? quantity.number() : -1.0;
+  quantity.check(o.quantity, o.quantity != 0, "must be non-zero");
+  return o;
+}
+
+Study read_study(const std::string& src, const toml::table& doc, const std::string& default_name) {
+  Study s;
+  const Section study = section(src, doc, "study");
+  if (const Field f = study["name"]; f.has()) {
+    s.name = f.string();
+    if (s.name.empty()) f.fail("must not be empty");
+  } else {
+    s.name = default_name;
+  }
+  const Field paths = study["paths"], seed = study["seed"];
+  s.paths = paths.check(paths.integer(), paths.integer() >= 2, "must be >= 2");
+  if (seed.has()) {
+    const std::int64_t n = seed.integer();
+    s.seed = static_cast<std::uint64_t>(seed.check(n, n >= 0, "must be >= 0"));
+  }
+  if (study["precision"].has()) s.precision = study["precision"].choice("fp64");
+
+  const Section market = section(src, doc, "market");
+  if (market["model"].has()) s.model = market["model"].choice("gbm");
+  s.spot = market["spot"].positive();
+  s.rate = market["rate"].has() ? market["rate"].number() : 0.0;
+  s.drift = market["drift"].has() ? market["drift"].number() : s.rate;
+  s.volatility = market["volatility"].positive();
+  if (const Field steps = market["steps"]; steps.has()) {
+    const std::int64_t n = steps.integer();
+    steps.check(n, n >= 0, "must be >= 1 (or 0 for automatic)");
+    s.steps = static_cast<int>(steps.check(n, n <= 10'000'000, "must be <= 10000000"));
+  }
+
+  const toml::node* book = doc.get("book");
+  const toml::array* entries = book ? book->as_array() : nullptr;
+  if (book && !entries)
+    raise(src, "book: expected a list of [[book]] tables, got " + describe(*book));
+  if (!entries || entries->empty()) raise(src, "book: at least one [[book]] option is required");
+  if (entries->size() > kMaxBook)
+    raise(src, fmt::format("book: at most {} [[book]] options are supported, got {}", kMaxBook, entries->size()));
+  for (std::size_t i = 0; i < entries->size(); ++i) s.book.push_back(read_option(src, *entries->get(i), i));
+
+  const Section hedge = section(src, doc, "hedge"), costs = section(src, doc, "costs");
+  s.axes.push_back(axis(hedge["rebalances"], true, std::nullopt, [](const Field& f, double v) {
+    const auto n = static_cast<std::int64_t>(v);
+    f.check(n, n >= 1, "must be >= 1");
+    f.check(n, n <= 1'000'000, "must be <= 1000000");
+  }));
+  s.axes.push_back(axis(hedge["volatility"], false, s.volatility,
+                        [](const Field& f, double v) { f.check(v, v > 0, "must be > 0"); }));
+  s.axes.push_back(axis(costs["proportional"], false, 0.0, [](const Field& f, double v) {
+    f.check(v, v >= 0 && v < 1, "must be >= 0 and < 1");
+  }));
+
+  const Section output = section(src, doc, "output");
+  if (const Field f = output["histogram_bins"]; f.has()) {
+    const std::int64_t n = f.integer();
+    s.histogram_bins = static_cast<int>(f.check(n, n >= 1 && n <= 100'000, "must be in [1, 100000]"));
+  }
+  if (output["samples"].has()) s.samples = output["samples"].boolean();
+  s.quantile_levels = kDefaultQuantiles;
+  if (const Field f = output["quantiles"]; f.has()) {
+    const auto* arr = f.node->as_array();
+    if (!arr) f.wrong_type("a list of numbers");
+    if (arr->empty()) f.fail("must not be an empty list");
+    s.quantile_levels.clear();
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const Field e{arr->get(i), fmt::format("{}.{}", f.key, i), src};
+      const double q = e.check(e.number(), e.number() > 0 && e.number() < 1, "must be in (0, 1)");
+      if (i > 0 && q <= s.quantile_levels.back())
+        e.fail(fmt::format("levels must be strictly increasing, got {} after {}", num(q),
+                           num(s.quantile_levels.back())));
+      s.quantile_levels.push_back(q);
+    }
+  }
+  return s;
+}
+
+std::string trim(std::string_view s) {
+  const auto b = s.find_first_not_of(" \t");
+  if (b == std::string_view::npos) return "";
+  return std::string(s.substr(b, s.find_last_not_of(" \t") - b + 1));
+}
+
+std::optional<std::size_t> index_of(const std::string& part) {
+  if (part.empty() || part.size() > 9 || 
+      !std::all_of(part.begin(), part.end(), [](unsigned char c) { return std::isdigit(c); })) return std::nullopt;
+  return std::stoul(part);
+}
+
+// "KEY=VALUE" with VALUE read as TOML, applied to the raw document so that validation afterwards
+// treats an override exactly like the same value written in the file.
+void apply_override(const std::string& src, toml::table& doc, const std::string& ov) {
+  auto bad = [&](const std::string& why) { raise(src, "override '" + ov + "': " + why); };
+  const auto eq = ov.find('=');
+  if (eq == std::string::npos) bad("expected KEY=VALUE");
+  const std::string key = trim(std::string_view(ov).substr(0, eq));
+  const std::string text = trim(std::string_view(ov).substr(eq + 1));
+  std::vector<std::string> parts;
+  for (std::size_t b = 0;;) {
+    const auto e = key.find('.', b);
+    parts.push_back(trim(std::string_view(key).substr(b, e == std::string::npos ? e : e - b)));
+    if (parts.back().empty()) bad("malformed KEY '" + key + "'");
+    if (e == std::string::npos) break;
+    b = e + 1;
+  }
+  if (text.empty()) bad("missing VALUE after '='");
+
+  toml::table parsed;
+  try {
+    parsed = toml::parse("v = " + text);
+  } catch (const toml::parse_error& e) {
+    bad(fmt::format("invalid TOML value '{}': {}", text, e.description()));
+  }
+  // A VALUE with a line break could smuggle in more keys; only the one value is wanted.
+  if (parsed.size() != 1 || !parsed.contains("v")) bad("VALUE must be a single TOML value");
+  toml::node& value = *parsed.get("v");
+
+  toml::node* cur = &doc;
+  std::string at;  // the dotted path walked so far
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const std::string& part = parts[i];
+    const bool last = i + 1 == parts.size();
+    if (auto* arr = cur->as_array()) {
+      const auto idx = index_of(part);
+      if (!idx) bad(fmt::format("'{}' is a list: address an element as {}.N", at, at));
+      if (*idx >= arr->size())
+        bad(fmt::format("index {} is out of range ('{}' has {} entries)", *idx, at, arr->size()));
+      if (last) arr->replace(arr->cbegin() + static_cast<std::ptrdiff_t>(*idx), std::move(value));
+      else cur = arr->get(*idx);
+    } else if (auto* tbl = cur->as_table()) {
+      if (last) {
+        tbl->insert_or_assign(part, std::move(value));
+      } else {
+        if (!tbl->contains(part)) {
+          if (index_of(parts[i + 1]))
+            bad(fmt::format("index {} is out of range ('{}' has no entries)", parts[i + 1],
+                            at.empty() ? part : at + "." + part));
+          tbl->insert(part, toml::table{});
+        }
+        cur = tbl->get(part);
+      }
+    } else {
+      bad(fmt::format("'{}' holds {}, not a table or a list", at, describe(*cur)));
+    }
+    at = at.empty() ? part : at + "." + part;
+  }
+}
+
+Study parse_impl(const std::string& text, const std::string& source_name,
+                 const std::vector<std::string>& overrides, const std::string& source_path) {
+  const std::string src = source_name.empty() ? "<experiment>" : source_name;
+  toml::table doc;
+  try {
+    doc = toml::parse(text, source_name);
+  } catch (const toml::parse_error& e) {
+    const auto& at = e.source().begin;
+    throw InputError(one_line(fmt::format("{}:{}:{}: invalid TOML: {}", src, at.line, at.column, e.description())));
+  }
+  for (const auto& ov : overrides) apply_override(src, doc, ov);
+  std::ostringstream effective;
+  effective << doc << "\n";
+
+  check_keys(src, doc);
+  std::string stem = source_path.empty() ? "" : std::filesystem::path(source_path).stem().string();
+  Study s = read_study(src, doc, stem.empty() ? "study" : stem);
+  s.source_path = source_path;
+  s.source_text = text;
+  s.effective_text = effective.str();
+  s.overrides = overrides;
+  return s;
+}
+
+}  // namespace
+
+Study parse_study(const std::string& toml_text, const std::string& source_name,
+                  const std::vector<std::string>& overrides) {
+  return parse_impl(toml_text, source_name, overrides, "");
+}
+
+Study load_study(const std::string& path, const std::vector<std::string>& overrides) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) raise(path, "cannot read experiment file: is a directory");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) raise(path, std::string("cannot read experiment file: ") + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) raise(path, std::string("cannot read experiment file: ") + std::strerror(errno));
+  return parse_impl(text.str(), path, overrides, path);
+}
+
+}  // namespace hl
