@@ -5,10 +5,36 @@
 #include <chrono>
 #include <thread>
 
+#include <cstdlib>
+#include <cstring>
+
 #include "kernels/backend.hpp"
+#include "kernels/cpu_paths.hpp"
 #include "kernels/hedge_path.hpp"
 
 namespace hl {
+
+void hedge_paths_scalar(const PathParams& P, const CellParams* cells, int ncells, std::int64_t p0,
+                        std::int64_t p1, const CpuOut& out) {
+  PathOut po[kMaxCellsPerPass];
+  for (std::int64_t p = p0; p < p1; ++p) {
+    PhiloxNormals z{P.seed, static_cast<std::uint64_t>(p), 0.0};
+    hedge_path(P, cells, ncells, z, po);
+    for (int c = 0; c < ncells; ++c) {
+      const std::int64_t at = c * out.stride + p;
+      out.pnl[at] = po[c].pnl;
+      out.cost[at] = po[c].cost;
+      out.trades[at] = static_cast<std::uint32_t>(po[c].trades);
+    }
+  }
+}
+
+const char* cpu_simd() {
+  const char* force = std::getenv("HEDGELAB_CPU_SIMD");
+  if (force && std::strcmp(force, "scalar") == 0) return "scalar";
+  __builtin_cpu_init();
+  return (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? "avx2" : "scalar";
+}
 
 std::vector<CellParams> make_pass(const SimJob& job, int first, int count) {
   std::vector<CellParams> pass(job.cells.begin() + first, job.cells.begin() + first + count);
@@ -47,23 +73,14 @@ void simulate_cpu(const SimJob& job, const BackendOptions& opt, SimOutput& out) 
   const std::int64_t nbatches = (n + batch - 1) / batch;
   std::atomic<std::int64_t> next_batch{0}, done{0};
 
+  const auto paths_fn = std::strcmp(cpu_simd(), "avx2") == 0 ? hedge_paths_avx2 : hedge_paths_scalar;
   auto worker = [&] {
-    PathOut po[kMaxCellsPerPass];
     for (std::int64_t b; (b = next_batch.fetch_add(1)) < nbatches;) {
       const std::int64_t p0 = b * batch, p1 = std::min(n, p0 + batch);
       for (std::size_t k = 0; k < passes.size(); ++k) {
-        const int first = static_cast<int>(k) * kMaxCellsPerPass;
-        const int count = static_cast<int>(passes[k].size());
-        for (std::int64_t p = p0; p < p1; ++p) {
-          PhiloxNormals z{P.seed, static_cast<std::uint64_t>(p), 0.0};
-          hedge_path(P, passes[k].data(), count, z, po);
-          for (int c = 0; c < count; ++c) {
-            const std::size_t at = static_cast<std::size_t>(first + c) * n + p;
-            out.pnl[at] = po[c].pnl;
-            out.cost[at] = po[c].cost;
-            out.trades[at] = po[c].trades;
-          }
-        }
+        const std::size_t first = k * kMaxCellsPerPass;
+        const CpuOut o{out.pnl.data() + first * n, out.cost.data() + first * n, out.trades.data() + first * n, n};
+        paths_fn(P, passes[k].data(), static_cast<int>(passes[k].size()), p0, p1, o);
       }
       done.fetch_add(p1 - p0);
     }

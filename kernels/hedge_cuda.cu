@@ -34,7 +34,7 @@ __global__ void hedge_kernel(PathParams P, CellPass pass, int ncells, std::int64
   for (int c = 0; c < ncells; ++c) {
     pnl[c * npaths + i] = po[c].pnl;
     cost[c * npaths + i] = po[c].cost;
-    trades[c * npaths + i] = po[c].trades;
+    trades[c * npaths + i] = static_cast<std::uint32_t>(po[c].trades);
   }
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 // The per-path hedging loop: one simulated GBM path, every cell of a pass hedging it (common random
-// numbers). Used unchanged by the CPU backend (hedge_cpu.cpp) and the CUDA kernel (hedge_cuda.cu).
+// numbers). Written once over the lane type R (lanes.hpp): R = double in the CUDA kernel and the
+// scalar CPU loop, R = 4 paths in lockstep in the AVX2 CPU loop. Only elementwise operations on R.
 #include "kernels/black_scholes.hpp"
+#include "kernels/lanes.hpp"
 #include "kernels/normal.hpp"
 #include "kernels/params.hpp"
 
@@ -23,63 +25,77 @@ struct PhiloxNormals {
   }
 };
 
+template <class R>
+struct PathOutT {
+  R pnl;     // at the horizon, positive is profit
+  R cost;    // costs paid, valued at the horizon
+  R trades;  // rebalances that traded, initial hedge and unwind included (a whole number)
+};
+
+using PathOut = PathOutT<double>;
+
 // Exact GBM step in log space: log S += (mu - sigma^2/2) dt + sigma sqrt(dt) z.
-HL_HD double gbm_step(const PathParams& P, double log_s, double z) { return log_s + P.drift_dt + P.vol_sqrt_dt * z; }
+template <class R>
+HL_HD R gbm_step(const PathParams& P, R log_s, R z) {
+  return log_s + P.drift_dt + P.vol_sqrt_dt * z;
+}
 
 // Hedge ratio in shares that makes the book delta-neutral at grid step j: -sum_i q_i Delta_i.
 // Black-Scholes delta N(d1) (call) or N(d1) - 1 (put); options at or past expiry contribute nothing.
-HL_HD double book_hedge(const PathParams& P, const CellParams& c, int j, double log_s) {
-  double h = 0.0;
+template <class R>
+HL_HD R book_hedge(const PathParams& P, const CellParams& c, int j, R log_s) {
+  R h = R{} + 0.0;
   for (int i = 0; i < P.n_book; ++i) {
     const BookEntry& b = P.book[i];
     if (j >= b.expiry_step) continue;
     const int k = i * (P.steps + 1) + j;
-    const double d1 = (log_s - b.log_strike) * c.inv_vol * P.inv_sqrt_tau[k] + c.d1_coef * P.sqrt_tau[k];
-    const double nd1 = norm_cdf(d1);
+    const R d1 = (log_s - b.log_strike) * (c.inv_vol * P.inv_sqrt_tau[k]) + c.d1_coef * P.sqrt_tau[k];
+    const R nd1 = 0.5 * verfc(d1 * -kSqrt1_2);  // N(d1)
     h -= b.quantity * (b.is_call ? nd1 : nd1 - 1.0);
   }
   return h;
 }
 
-// Hedges one path for cells[0..ncells) (ncells <= kMaxCellsPerPass) and writes out[0..ncells).
+// Hedges one path (or one vector of paths) for cells[0..ncells), ncells <= kMaxCellsPerPass.
 // Accounting in t0 money: a cash flow at t_j enters as flow x discount[j]; at the end everything is
 // carried to the horizon with growth_horizon. N rebalances = hedge at t0, N-1 interior re-hedges,
 // unwind at the horizon (QuantLib's DiscreteHedging convention).
-template <class Normals>
+template <class R, class Normals>
 HL_HD void hedge_path(const PathParams& P, const CellParams* cells, int ncells, Normals& normals,
-                      PathOut* out) {
-  double pos[kMaxCellsPerPass], cash[kMaxCellsPerPass], cost[kMaxCellsPerPass];
-  std::uint32_t trades[kMaxCellsPerPass];
-  int next[kMaxCellsPerPass];
-  double group_hedge[kMaxCellsPerPass];
-  int group_step[kMaxCellsPerPass];
+                      PathOutT<R>* out) {
+  R pos[kMaxCellsPerPass], cash[kMaxCellsPerPass], cost[kMaxCellsPerPass], trades[kMaxCellsPerPass];
+  R group_hedge[kMaxCellsPerPass];
+  int next[kMaxCellsPerPass], group_step[kMaxCellsPerPass];
+  const R zero = R{} + 0.0;
 
-  double log_s = P.log_spot;
-  double s = P.spot;
-  double book_cash = 0.0;  // option payoffs received, in t0 money (shared by all cells)
+  R log_s = zero + P.log_spot;
+  R s = zero + P.spot;
+  R book_cash = zero;  // option payoffs received, in t0 money (shared by all cells)
 
   for (int g = 0; g < ncells; ++g) group_step[g] = -1;
   for (int c = 0; c < ncells; ++c) {
-    pos[c] = 0.0;
-    cash[c] = -cells[c].book_value;  // premium received for a sold book, paid for a bought one
-    cost[c] = 0.0;
-    trades[c] = 0;
+    pos[c] = zero;
+    cash[c] = zero - cells[c].book_value;  // premium received for a sold book, paid for a bought one
+    cost[c] = zero;
+    trades[c] = zero;
     next[c] = 0;
   }
 
   for (int j = 0; j <= P.steps; ++j) {
     if (j > 0) {
       log_s = gbm_step(P, log_s, normals(j));
-      s = exp(log_s);
-      for (int i = 0; i < P.n_book; ++i)
-        if (P.book[i].expiry_step == j)
-          book_cash += P.book[i].quantity * payoff(P.book[i].is_call, s, P.book[i].strike) * P.discount[j];
+      s = vexp(log_s);
+      for (int i = 0; i < P.n_book; ++i) {
+        const BookEntry& b = P.book[i];
+        if (b.expiry_step == j)
+          book_cash += (b.quantity * P.discount[j]) * (b.is_call ? vpos(s - b.strike) : vpos(b.strike - s));
+      }
     }
     const bool last = (j == P.steps);
     for (int c = 0; c < ncells; ++c) {
       if (!last && j != next[c]) continue;
       const CellParams& cell = cells[c];
-      double target = 0.0;  // at the horizon the hedge is unwound
+      R target = zero;  // at the horizon the hedge is unwound
       if (!last) {
         next[c] += cell.stride;
         const int g = cell.vol_group;
@@ -89,12 +105,12 @@ HL_HD void hedge_path(const PathParams& P, const CellParams* cells, int ncells, 
         }
         target = group_hedge[g];
       }
-      const double trade = target - pos[c];
-      const double notional = trade * s;
-      const double fee = cell.proportional * fabs(notional);
+      const R trade = target - pos[c];
+      const R notional = trade * s;
+      const R fee = cell.proportional * vabs(notional);
       cash[c] -= (notional + fee) * P.discount[j];
       cost[c] += fee * P.discount[j];
-      trades[c] += (trade != 0.0) ? 1u : 0u;
+      trades[c] += vnonzero(trade);
       pos[c] = target;
     }
   }

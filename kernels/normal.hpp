@@ -1,5 +1,6 @@
 #pragma once
 // Uniforms and standard normals from Philox output.
+#include "kernels/lanes.hpp"
 #include "kernels/philox.hpp"
 
 namespace hl {
@@ -13,14 +14,9 @@ HL_HD double uniform_open(std::uint32_t hi, std::uint32_t lo) {
 
 // Box-Muller (1958): two independent N(0,1) from two uniforms. u1 > 0 always, so log is finite.
 HL_HD void box_muller(double u1, double u2, double& z0, double& z1) {
-  const double r = sqrt(-2.0 * log(u1));
+  const double r = vsqrt(-2.0 * vlog(u1));
   double s, c;
-#if defined(__CUDA_ARCH__)
-  sincospi(2.0 * u2, &s, &c);
-#else
-  s = sin(kTwoPi * u2);
-  c = cos(kTwoPi * u2);
-#endif
+  vsincos_2pi(u2, s, c);
   z0 = r * c;
   z1 = r * s;
 }

@@ -43,10 +43,5 @@ struct CellParams {
   double book_value;   // sum of quantity x Black-Scholes price at t0, at the hedge volatility
 };
 
-struct PathOut {
-  double pnl;           // at the horizon, positive is profit
-  double cost;          // costs paid, valued at the horizon
-  std::uint32_t trades; // rebalances that traded, initial hedge and unwind included
-};
 
 }  // namespace hl

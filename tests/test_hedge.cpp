@@ -37,8 +37,7 @@ PathOut reference(const Study& s, int steps, int N, double hv, double k, const s
   double T = 0;
   for (auto& o : s.book) T = std::max(T, o.maturity);
   const double dt = T / steps;
-  double S = s.spot, money = 0, pos = 0, cost = 0;
-  std::uint32_t trades = 0;
+  double S = s.spot, money = 0, pos = 0, cost = 0, trades = 0;
   for (auto& o : s.book) money -= o.quantity * bs_price(o.is_call, S, o.strike, s.rate, hv, o.maturity);
   auto trade_to = [&](double target) {
     const double q = target - pos, fee = k * std::fabs(q) * S;

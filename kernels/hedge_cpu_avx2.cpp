@@ -1,0 +1,30 @@
+// AVX2 inner loop of the CPU backend: four paths per vector (compiled with -mavx2 -mfma).
+// simd_avx2.hpp first: the d4 overloads must be declared where hedge_path's template is defined
+// (vector types have no namespace for argument-dependent lookup to search).
+#include "kernels/simd_avx2.hpp"
+// clang-format off
+#include "kernels/cpu_paths.hpp"
+#include "kernels/hedge_path.hpp"
+// clang-format on
+
+namespace hl {
+
+void hedge_paths_avx2(const PathParams& P, const CellParams* cells, int ncells, std::int64_t p0, std::int64_t p1,
+                      const CpuOut& out) {
+  PathOutT<d4> po[kMaxCellsPerPass];
+  for (std::int64_t p = p0; p < p1; p += 4) {
+    // A short last vector computes paths past p1 too; they are dropped (lanes never interact).
+    PhiloxNormalsX4 z{P.seed, static_cast<std::uint64_t>(p), d4{}};
+    hedge_path(P, cells, ncells, z, po);
+    const int lanes = static_cast<int>(p1 - p < 4 ? p1 - p : 4);
+    for (int c = 0; c < ncells; ++c)
+      for (int l = 0; l < lanes; ++l) {
+        const std::int64_t at = c * out.stride + p + l;
+        out.pnl[at] = po[c].pnl[l];
+        out.cost[at] = po[c].cost[l];
+        out.trades[at] = static_cast<std::uint32_t>(po[c].trades[l]);
+      }
+  }
+}
+
+}  // namespace hl

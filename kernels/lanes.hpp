@@ -1,0 +1,26 @@
+#pragma once
+// The per-path code is written once over a lane type R: double (one path: CUDA threads, scalar CPU)
+// or, on the CPU, a vector of paths in lockstep (simd_avx2.hpp). These are the scalar overloads; every
+// operation is elementwise, so a path's result never depends on the other lanes.
+#include "kernels/hl_hd.hpp"
+
+namespace hl {
+
+HL_HD double vexp(double x) { return exp(x); }
+HL_HD double vlog(double x) { return log(x); }
+HL_HD double verfc(double x) { return erfc(x); }
+HL_HD double vsqrt(double x) { return sqrt(x); }
+HL_HD double vabs(double x) { return fabs(x); }
+HL_HD double vpos(double x) { return fmax(x, 0.0); }                // max(x, 0)
+HL_HD double vnonzero(double x) { return x != 0.0 ? 1.0 : 0.0; }    // 1 where x != 0, else 0
+HL_HD void vsincos_2pi(double u, double& s, double& c) {             // sin and cos of 2 pi u
+#if defined(__CUDA_ARCH__)
+  sincospi(2.0 * u, &s, &c);
+#else
+  s = sin(kTwoPi * u);
+  c = cos(kTwoPi * u);
+#endif
+}
+HL_HD double lane(double x, int) { return x; }
+
+}  // namespace hl
