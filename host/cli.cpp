@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "host/bench.hpp"
 #include "host/h5_writer.hpp"
 #include "host/report.hpp"
 #include "host/run.hpp"
@@ -104,6 +105,17 @@ int hedgelab_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
       ->check(CLI::NonNegativeNumber);
   run->add_flag("-q,--quiet", quiet, "print only errors");
   CLI::App* info = app.add_subcommand("info", "version, backends built in, devices seen");
+  BenchOptions bench_opt;
+  CLI::App* bench = app.add_subcommand("bench", "time the simulate-and-hedge kernel: path-steps per second");
+  bench->add_option("--backend", bench_opt.backend, "auto | cpu | cuda")->capture_default_str();
+  bench->add_option("--threads", bench_opt.threads, "CPU threads (default: all)")->check(CLI::NonNegativeNumber);
+  bench->add_option("--paths", bench_opt.paths, "paths (default: 1e6 on cpu, 1e7 on cuda)")
+      ->check(CLI::NonNegativeNumber);
+  bench->add_option("--steps", bench_opt.steps, "steps = rebalances (default: 84 on cpu, 252 on cuda)")
+      ->check(CLI::NonNegativeNumber);
+  bench->add_option("--cells", bench_opt.cells, "cells: rebalancing every 1, 2, ... steps")->capture_default_str();
+  bench->add_option("--repeat", bench_opt.repeat, "timed runs; the best is reported")->capture_default_str();
+  bench->add_flag("--json", bench_opt.json, "one JSON record per run");
 
   try {
     app.parse(argc, argv);
@@ -120,6 +132,7 @@ int hedgelab_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
 
   try {
     if (info->parsed()) return cmd_info(out);
+    if (bench->parsed()) return run_bench(bench_opt, out);
     return cmd_run(experiment, output, sets, backend, threads, batch, quiet, out);
   } catch (const InputError& e) {
     err << "error: " << e.what() << "\n";

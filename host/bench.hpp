@@ -1,0 +1,22 @@
+#pragma once
+#include <cstdint>
+#include <ostream>
+#include <string>
+
+namespace hl {
+
+struct BenchOptions {
+  std::string backend = "auto";
+  int threads = 0;
+  std::int64_t paths = 0;  // 0: 1e6 on cpu, 1e7 on cuda
+  int steps = 0;           // 0: 84 on cpu, 252 on cuda
+  int cells = 1;           // rebalance counts steps, steps/2, ... (must divide steps)
+  int repeat = 3;
+  bool json = false;
+};
+
+// Times the simulate-and-hedge step alone (no statistics, no I/O) for GBM paths hedging an
+// at-the-money call, and prints path-steps per second (paths x steps / seconds).
+int run_bench(const BenchOptions& opt, std::ostream& out);
+
+}  // namespace hl

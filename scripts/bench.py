@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Benchmarks hedgelab and records the figures under results/bench/.
+
+Measured in one run, on this machine:
+  1. the Derman-Kamal study, whole process (`hedgelab run experiments/derman_kamal.toml`), against
+     QuantLib's DiscreteHedging example (Debian package quantlib-examples), which runs the same study;
+  2. `hedgelab bench` (simulate + hedge only, path-steps/s) on every backend available: 1e6 x 84 on the
+     CPU, 1e7 x 252 on CUDA;
+  3. the vectorised NumPy baseline (scripts/numpy_baseline.py, one core) on 1e6 paths x 84 steps.
+Each figure is appended as one JSON line to results/bench/records.jsonl (machine, backend, precision,
+commit) and a summary is printed.
+"""
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HEDGELAB = ROOT / "build" / "hedgelab"
+
+
+def wall(cmd, repeat):
+    """Median and best wall-clock seconds of a whole command over `repeat` runs."""
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), min(times)
+
+
+def machine():
+    model = "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"host_cpu": model, "cores": os.cpu_count(), "platform": platform.platform()}
+
+
+def commit():
+    try:
+        out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short=12", "HEAD"], capture_output=True,
+                             text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True).stdout.strip()
+        return out + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeat", type=int, default=5, help="runs per whole-process timing (median reported)")
+    ap.add_argument("--no-numpy", action="store_true", help="skip the NumPy baseline")
+    ap.add_argument("--out", default=str(ROOT / "results" / "bench" / "records.jsonl"))
+    args = ap.parse_args()
+    if not HEDGELAB.exists():
+        sys.exit("build/hedgelab is missing: run scripts/build.sh first")
+
+    base = {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "commit": commit(), **machine()}
+    records = []
+
+    # 1. Whole process, the Derman-Kamal study: hedgelab against QuantLib's example.
+    with tempfile.TemporaryDirectory() as tmp:
+        hl_med, hl_best = wall([str(HEDGELAB), "run", str(ROOT / "experiments" / "derman_kamal.toml"), "-o",
+                                os.path.join(tmp, "dk.h5"), "--quiet", "--backend", "cpu"], args.repeat)
+    rec = {**base, "workload": "derman_kamal study, whole process (50,000 paths, N=21 and 84)", "backend": "cpu",
+           "precision": "fp64", "hedgelab_median_s": round(hl_med, 4), "hedgelab_best_s": round(hl_best, 4)}
+    ql = shutil.which("DiscreteHedging")
+    if ql:
+        ql_med, ql_best = wall([ql], max(1, min(args.repeat, 3)))
+        rec.update({"quantlib_discretehedging_median_s": round(ql_med, 4), "speedup_vs_quantlib": round(ql_med / hl_med, 1)})
+    records.append(rec)
+
+    # 2. Kernel throughput on every backend present.
+    info = subprocess.run([str(HEDGELAB), "info"], capture_output=True, text=True).stdout
+    backends = ["cpu"] + (["cuda"] if "cuda device 0" in info else [])
+    for b in backends:
+        out = subprocess.run([str(HEDGELAB), "bench", "--backend", b, "--json"], capture_output=True, text=True,
+                             check=True).stdout
+        for line in out.splitlines():
+            records.append({**base, **json.loads(line)})
+
+    # 3. The NumPy baseline, one core, 1e6 x 84.
+    if not args.no_numpy:
+        try:
+            out = subprocess.run([sys.executable, str(ROOT / "scripts" / "numpy_baseline.py"), "--paths", "1000000",
+                                  "--rebalances", "84", "--json"], capture_output=True, text=True, check=True).stdout
+            nb = json.loads(out.splitlines()[-1])
+            records.append({**base, "workload": "numpy baseline (scripts/numpy_baseline.py), 1e6 paths x 84 steps, one core",
+                            "backend": "numpy", "precision": "fp64", "seconds": nb.get("seconds"),
+                            "path_steps_per_s": nb.get("path_steps_per_sec")})
+        except (subprocess.CalledProcessError, json.JSONDecodeError, IndexError) as e:
+            print(f"numpy baseline skipped: {e}", file=sys.stderr)
+
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    with open(args.out, "a") as f:
+        for r in records:
+            f.write(json.dumps(r) + "\n")
+    for r in records:
+        print(json.dumps(r, indent=None))
+    print(f"appended {len(records)} records to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
