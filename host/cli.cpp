@@ -80,6 +80,14 @@ int cmd_info(std::ostream& out) {
   return 0;
 }
 
+// Whole numbers >= 0, with a message that says so (CLI11's range check prints a 300-digit bound).
+const CLI::Validator kWholeNumber(
+    [](std::string& v) {
+      const bool ok = !v.empty() && v.find_first_not_of("0123456789") == std::string::npos && v.size() < 19;
+      return ok ? std::string() : "must be a whole number >= 0, got " + v;
+    },
+    "N>=0");
+
 }  // namespace
 
 int hedgelab_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
@@ -100,19 +108,19 @@ int hedgelab_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   run->add_option("--backend", backend, "auto | cpu | cuda")->capture_default_str();
-  run->add_option("--threads", threads, "CPU threads (default: all)")->check(CLI::NonNegativeNumber);
+  run->add_option("--threads", threads, "CPU threads (default: all)")->check(kWholeNumber);
   run->add_option("--batch-size", batch, "paths per work item (results do not depend on it)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kWholeNumber);
   run->add_flag("-q,--quiet", quiet, "print only errors");
   CLI::App* info = app.add_subcommand("info", "version, backends built in, devices seen");
   BenchOptions bench_opt;
   CLI::App* bench = app.add_subcommand("bench", "time the simulate-and-hedge kernel: path-steps per second");
   bench->add_option("--backend", bench_opt.backend, "auto | cpu | cuda")->capture_default_str();
-  bench->add_option("--threads", bench_opt.threads, "CPU threads (default: all)")->check(CLI::NonNegativeNumber);
+  bench->add_option("--threads", bench_opt.threads, "CPU threads (default: all)")->check(kWholeNumber);
   bench->add_option("--paths", bench_opt.paths, "paths (default: 1e6 on cpu, 1e7 on cuda)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kWholeNumber);
   bench->add_option("--steps", bench_opt.steps, "steps = rebalances (default: 84 on cpu, 252 on cuda)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kWholeNumber);
   bench->add_option("--cells", bench_opt.cells, "cells: rebalancing every 1, 2, ... steps")->capture_default_str();
   bench->add_option("--repeat", bench_opt.repeat, "timed runs; the best is reported")->capture_default_str();
   bench->add_flag("--json", bench_opt.json, "one JSON record per run");

@@ -8,6 +8,7 @@
 
 #include "host/plan.hpp"
 #include "host/stats.hpp"
+#include "kernels/cpu_paths.hpp"
 #include "version.hpp"
 
 namespace hl {
@@ -82,7 +83,7 @@ RunResult run_study(const Study& study, const RunOptions& opt, SimOutput* raw) {
     r.prov.threads = 0;
   } else {
     r.prov.threads = cpu_threads(opt.threads);
-    r.prov.device = fmt::format("{} ({} threads)", cpu_model_name(), r.prov.threads);
+    r.prov.device = fmt::format("{} ({} threads, {})", cpu_model_name(), r.prov.threads, cpu_simd());
   }
   r.prov.elapsed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
