@@ -36,10 +36,33 @@ std::string cpu_model_name() {
   return "unknown CPU";
 }
 
+// Bytes of memory the system can still give, from /proc/meminfo (0 when unknown).
+static double available_memory() {
+  std::ifstream in("/proc/meminfo");
+  for (std::string key; in >> key;) {
+    double kb = 0;
+    in >> kb;
+    if (key == "MemAvailable:") return kb * 1024.0;
+    in.ignore(256, '\n');
+  }
+  return 0.0;
+}
+
 RunResult run_study(const Study& study, const RunOptions& opt, SimOutput* raw) {
   const auto t0 = std::chrono::steady_clock::now();
   const std::string backend = resolve_backend(opt.backend);
   Plan plan = make_plan(study);
+
+  // Every path's P&L, cost and trade count is kept for exact quantiles (20 bytes per path and cell),
+  // plus one sorted copy per reducing thread and the optional samples.
+  const double need = static_cast<double>(study.paths) *
+                      (static_cast<double>(plan.job.cells.size()) * (20.0 + (study.samples ? 8.0 : 0.0)) +
+                       8.0 * cpu_threads(opt.threads));
+  const double have = available_memory();
+  if (have > 0 && need > 0.9 * have)
+    throw InputError(fmt::format("study.paths: {} paths x {} cells need about {:.1f} GB of memory for per-path "
+                                 "results, but {:.1f} GB are available; lower study.paths or the number of cells",
+                                 study.paths, plan.job.cells.size(), need / 1e9, have / 1e9));
 
   BackendOptions bo;
   bo.threads = opt.threads;

@@ -1,10 +1,19 @@
 #pragma once
 // Builders shared by the tests.
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "host/study.hpp"
 
 namespace hl::test {
+
+// A file of the source tree: HEDGELAB_SOURCE_DIR from the environment (a bundle run elsewhere, as on
+// the GPU machine), else the tree the tests were built from.
+inline std::string source_path(const std::string& rel) {
+  const char* env = std::getenv("HEDGELAB_SOURCE_DIR");
+  return std::string(env && *env ? env : HEDGELAB_SOURCE_DIR) + "/" + rel;
+}
 
 inline Study make_study(std::vector<OptionSpec> book, std::vector<double> rebalances, std::vector<double> hedge_vols,
                         std::vector<double> costs, double spot = 100.0, double rate = 0.05, double drift = 0.05,

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "helpers.hpp"
 #include "host/cli.hpp"
 
 namespace fs = std::filesystem;
@@ -33,7 +34,7 @@ fs::path scratch() {
   return d;
 }
 
-const std::string kDk = HEDGELAB_SOURCE_DIR "/experiments/derman_kamal.toml";
+const std::string kDk = hl::test::source_path("experiments/derman_kamal.toml");
 
 // A bad input: exit code 2, one line naming the problem, no output file.
 void check_rejected(const std::vector<std::string>& args, const std::string& expect, const fs::path& out) {
@@ -78,6 +79,7 @@ TEST_CASE("cli: bad input exits 2 with one line and writes nothing") {
   check_rejected({"run", kDk, "-o", o, "--set", "book.0.strike=0"}, "book.0.strike", out);
   check_rejected({"run", kDk, "-o", o, "--set", "book.0.maturity=-1"}, "book.0.maturity", out);
   check_rejected({"run", kDk, "-o", o, "--set", "study.paths=1"}, "study.paths", out);
+  check_rejected({"run", kDk, "-o", o, "--set", "study.paths=1000000000000"}, "GB of memory", out);
   check_rejected({"run", kDk, "-o", o, "--set", "hedge.rebalances=[0]"}, "hedge.rebalances", out);
   check_rejected({"run", kDk, "-o", o, "--set", "costs.proportional=-0.01"}, "costs.proportional", out);
   check_rejected({"run", kDk, "-o", o, "--set", "market.spot=\"abc\""}, "market.spot", out);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "helpers.hpp"
 #include "host/run.hpp"
 #include "kernels/backend.hpp"
 #include "tests/cuda_probe.hpp"
@@ -31,7 +32,7 @@ TEST_CASE("cuda: Philox on the device matches ours on the host and cuRAND's devi
 }
 
 TEST_CASE("cuda: per-path P&L agrees with the CPU backend within 1e-9 of the premium") {
-  Study s = load_study(HEDGELAB_SOURCE_DIR "/experiments/derman_kamal.toml",
+  Study s = load_study(hl::test::source_path("experiments/derman_kamal.toml"),
                        {"study.paths=200000", "hedge.rebalances=[1, 21, 84]", "costs.proportional=[0.0, 0.002]",
                         "hedge.volatility=[0.18, 0.2]"});
   SimOutput cpu_raw, gpu_raw;

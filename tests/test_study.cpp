@@ -11,7 +11,7 @@ using namespace hl;
 
 namespace {
 Study derman_kamal(const std::vector<std::string>& overrides = {}) {
-  return load_study(HEDGELAB_SOURCE_DIR "/experiments/derman_kamal.toml", overrides);
+  return load_study(hl::test::source_path("experiments/derman_kamal.toml"), overrides);
 }
 RunOptions cpu(int threads = 0, std::int64_t batch = 0) {
   RunOptions o;
