@@ -35,9 +35,12 @@ class ProgressBar {
     std::fflush(stderr);
     shown_ = true;
   }
-  ~ProgressBar() {
+  // Clears the bar's line, so that what is printed next starts clean.
+  void finish() {
     if (shown_) std::fprintf(stderr, "\r%80s\r", "");
+    shown_ = false;
   }
+  ~ProgressBar() { finish(); }
 
  private:
   bool enabled_, shown_ = false;
@@ -57,6 +60,7 @@ int cmd_run(const std::string& experiment, std::string output, const std::vector
   ProgressBar bar(!quiet && isatty(STDERR_FILENO));
   opt.progress = [&](std::int64_t done, std::int64_t total) { bar.update(done, total); };
   RunResult r = run_study(study, opt);
+  bar.finish();
   write_results_h5(r, output);
   if (!quiet) {
     print_report(r, out);
