@@ -12,7 +12,6 @@
 namespace hl {
 
 namespace {
-constexpr std::int64_t kMaxSteps = 10'000'000;
 
 std::int64_t grid_steps(const Study& s) {
   const auto& reb = s.axis("hedge.rebalances").values;
@@ -63,6 +62,9 @@ Plan make_plan(const Study& s) {
   P.vol_sqrt_dt = s.volatility * std::sqrt(dt);
   P.growth_horizon = std::exp(s.rate * T);
   P.n_book = static_cast<int>(s.book.size());
+  double book_size = 0.0;
+  for (const auto& o : s.book) book_size += std::fabs(o.quantity);
+  P.min_trade = 1e-12 * book_size;
 
   job.discount.resize(M + 1);
   for (std::int64_t j = 0; j <= M; ++j) job.discount[j] = std::exp(-s.rate * static_cast<double>(j) * dt);

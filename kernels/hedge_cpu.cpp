@@ -18,7 +18,7 @@ void hedge_paths_scalar(const PathParams& P, const CellParams* cells, int ncells
                         std::int64_t p1, const CpuOut& out) {
   PathOut po[kMaxCellsPerPass];
   for (std::int64_t p = p0; p < p1; ++p) {
-    PhiloxNormals z{P.seed, static_cast<std::uint64_t>(p), 0.0};
+    PhiloxNormals z = philox_normals(P.seed, static_cast<std::uint64_t>(p));
     hedge_path(P, cells, ncells, z, po);
     for (int c = 0; c < ncells; ++c) {
       const std::int64_t at = c * out.stride + p;

@@ -14,7 +14,7 @@ void hedge_paths_avx2(const PathParams& P, const CellParams* cells, int ncells, 
   PathOutT<d4> po[kMaxCellsPerPass];
   for (std::int64_t p = p0; p < p1; p += 4) {
     // A short last vector computes paths past p1 too; they are dropped (lanes never interact).
-    PhiloxNormalsX4 z{P.seed, static_cast<std::uint64_t>(p), d4{}};
+    auto z = philox_normals_x4(P.seed, static_cast<std::uint64_t>(p));
     hedge_path(P, cells, ncells, z, po);
     const int lanes = static_cast<int>(p1 - p < 4 ? p1 - p : 4);
     for (int c = 0; c < ncells; ++c)

@@ -28,7 +28,7 @@ __global__ void hedge_kernel(PathParams P, CellPass pass, int ncells, std::int64
                              double* pnl, double* cost, std::uint32_t* trades) {
   const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= npaths) return;
-  PhiloxNormals z{P.seed, static_cast<std::uint64_t>(path0 + i), 0.0};
+  PhiloxNormals z = philox_normals(P.seed, static_cast<std::uint64_t>(path0 + i));
   PathOut po[kMaxCellsPerPass];
   hedge_path(P, pass.c, ncells, z, po);
   for (int c = 0; c < ncells; ++c) {

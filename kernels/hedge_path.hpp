@@ -9,27 +9,11 @@
 
 namespace hl {
 
-// The production normal source: Philox normals keyed by (seed, path, step). operator()(j) is called
-// for j = 1, 2, ..., steps in order; odd steps draw a Box-Muller pair, even steps use its second half.
-struct PhiloxNormals {
-  std::uint64_t seed;
-  std::uint64_t path;
-  double spare;
-  HL_HD double operator()(int j) {
-    if (j & 1) {
-      double z0;
-      normal_pair(seed, path, kStreamDiffusion, static_cast<std::uint32_t>((j - 1) >> 1), z0, spare);
-      return z0;
-    }
-    return spare;
-  }
-};
-
 template <class R>
 struct PathOutT {
   R pnl;     // at the horizon, positive is profit
   R cost;    // costs paid, valued at the horizon
-  R trades;  // rebalances that traded, initial hedge and unwind included (a whole number)
+  R trades;  // rebalances that traded (|trade| > min_trade), initial hedge and unwind included
 };
 
 using PathOut = PathOutT<double>;
@@ -110,7 +94,7 @@ HL_HD void hedge_path(const PathParams& P, const CellParams* cells, int ncells, 
       const R fee = cell.proportional * vabs(notional);
       cash[c] -= (notional + fee) * P.discount[j];
       cost[c] += fee * P.discount[j];
-      trades[c] += vnonzero(trade);
+      trades[c] += vabove(vabs(trade), P.min_trade);
       pos[c] = target;
     }
   }

@@ -12,7 +12,7 @@ HL_HD double verfc(double x) { return erfc(x); }
 HL_HD double vsqrt(double x) { return sqrt(x); }
 HL_HD double vabs(double x) { return fabs(x); }
 HL_HD double vpos(double x) { return fmax(x, 0.0); }                // max(x, 0)
-HL_HD double vnonzero(double x) { return x != 0.0 ? 1.0 : 0.0; }    // 1 where x != 0, else 0
+HL_HD double vabove(double x, double eps) { return x > eps ? 1.0 : 0.0; }  // 1 where x > eps, else 0
 HL_HD void vsincos_2pi(double u, double& s, double& c) {             // sin and cos of 2 pi u
 #if defined(__CUDA_ARCH__)
   sincospi(2.0 * u, &s, &c);
@@ -21,6 +21,5 @@ HL_HD void vsincos_2pi(double u, double& s, double& c) {             // sin and 
   c = cos(kTwoPi * u);
 #endif
 }
-HL_HD double lane(double x, int) { return x; }
 
 }  // namespace hl

@@ -1,11 +1,12 @@
 #pragma once
-// Uniforms and standard normals from Philox output.
+// Uniforms and standard normals from Philox output, written once over the word type W and the lane
+// type R (std::uint32_t and double for one path; vectors of paths in simd_avx2.hpp).
 #include "kernels/lanes.hpp"
 #include "kernels/philox.hpp"
 
 namespace hl {
 
-// Uniform in the open interval (0, 1) from two 32-bit words: (k + 0.5) 2^-52 with k in [0, 2^52).
+// Uniform in the open interval (0, 1) from two 32-bit words: (k + 0.5) 2^-52 with k = (hi:lo) >> 12.
 // Every value is exact in double and lies in [2^-53, 1 - 2^-53]: never 0, never rounded up to 1.
 HL_HD double uniform_open(std::uint32_t hi, std::uint32_t lo) {
   const std::uint64_t k = ((static_cast<std::uint64_t>(hi) << 32) | lo) >> 12;
@@ -13,9 +14,10 @@ HL_HD double uniform_open(std::uint32_t hi, std::uint32_t lo) {
 }
 
 // Box-Muller (1958): two independent N(0,1) from two uniforms. u1 > 0 always, so log is finite.
-HL_HD void box_muller(double u1, double u2, double& z0, double& z1) {
-  const double r = vsqrt(-2.0 * vlog(u1));
-  double s, c;
+template <class R>
+HL_HD void box_muller(R u1, R u2, R& z0, R& z1) {
+  const R r = vsqrt(-2.0 * vlog(u1));
+  R s, c;
   vsincos_2pi(u2, s, c);
   z0 = r * c;
   z1 = r * s;
@@ -26,6 +28,32 @@ HL_HD void normal_pair(std::uint64_t seed, std::uint64_t path, std::uint32_t str
                        double& z0, double& z1) {
   const U32x4 r = philox_draw(seed, path, stream, block);
   box_muller(uniform_open(r.v[0], r.v[1]), uniform_open(r.v[2], r.v[3]), z0, z1);
+}
+
+// The normal source of the hedging loop: Philox normals keyed by (seed, path, step), for one path
+// (W = std::uint32_t, R = double) or a vector of paths. operator()(j) is called for j = 1, 2, ...,
+// steps in order; odd steps draw a Box-Muller pair, even steps use its second half.
+template <class R, class W>
+struct PhiloxNormalsT {
+  std::uint64_t seed;
+  W path_lo, path_hi;  // counter words 2 and 3
+  R spare;
+  HL_HD R operator()(int j) {
+    if (j & 1) {
+      W c[4] = {W{} + static_cast<std::uint32_t>((j - 1) >> 1), W{} + static_cast<std::uint32_t>(kStreamDiffusion), path_lo, path_hi};
+      philox4x32_10_words(c, static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32));
+      R z0;
+      box_muller(uniform_open(c[0], c[1]), uniform_open(c[2], c[3]), z0, spare);
+      return z0;
+    }
+    return spare;
+  }
+};
+
+using PhiloxNormals = PhiloxNormalsT<double, std::uint32_t>;
+
+HL_HD PhiloxNormals philox_normals(std::uint64_t seed, std::uint64_t path) {
+  return PhiloxNormals{seed, static_cast<std::uint32_t>(path), static_cast<std::uint32_t>(path >> 32), 0.0};
 }
 
 }  // namespace hl

@@ -7,6 +7,7 @@ namespace hl {
 
 constexpr int kMaxBook = 16;           // options in one book
 constexpr int kMaxCellsPerPass = 16;   // cells hedged on one simulated path per pass
+constexpr int kMaxSteps = 10'000'000;  // simulation grid steps
 
 struct BookEntry {
   double strike;
@@ -25,6 +26,8 @@ struct PathParams {
   double drift_dt;       // (mu - sigma^2/2) dt, exact GBM step in log space
   double vol_sqrt_dt;    // sigma sqrt(dt)
   double growth_horizon; // exp(r T): values at t0 -> values at the horizon
+  double min_trade;      // a rebalance counts as a trade when |shares traded| exceeds this: 1e-12 x
+                         // sum |quantity|, so that rounding in N(d1) near 0 or 1 is not a trade
   int n_book;
   BookEntry book[kMaxBook];
   // Per-step tables, steps + 1 entries per row, on the backend's memory (host or device):

@@ -9,32 +9,42 @@ struct U32x4 {
   std::uint32_t v[4];
 };
 
-HL_HD void philox_mulhilo(std::uint32_t a, std::uint32_t b, std::uint32_t& hi, std::uint32_t& lo) {
+// 32 x 32 -> 64-bit product of one word, split into high and low halves. The CPU's vector of words
+// (simd_avx2.hpp) brings its own overload.
+HL_HD void mulhilo32(std::uint32_t m, std::uint32_t x, std::uint32_t& hi, std::uint32_t& lo) {
 #if defined(__CUDA_ARCH__)
-  lo = a * b;
-  hi = __umulhi(a, b);
+  lo = m * x;
+  hi = __umulhi(m, x);
 #else
-  const std::uint64_t p = static_cast<std::uint64_t>(a) * b;
+  const std::uint64_t p = static_cast<std::uint64_t>(m) * x;
   lo = static_cast<std::uint32_t>(p);
   hi = static_cast<std::uint32_t>(p >> 32);
 #endif
 }
 
-// Philox4x32 with 10 rounds; multipliers and Weyl key increments from the SC'11 paper (Random123).
-HL_HD U32x4 philox4x32_10(U32x4 ctr, std::uint32_t k0, std::uint32_t k1) {
-  constexpr std::uint32_t M0 = 0xD2511F53u, M1 = 0xCD9E8D57u;
-  constexpr std::uint32_t W0 = 0x9E3779B9u, W1 = 0xBB67AE85u;
+// Philox4x32 with 10 rounds, written once for any word type W: std::uint32_t (one counter) or a vector
+// of counters (simd_avx2.hpp). Multipliers and Weyl key increments from the SC'11 paper (Random123).
+template <class W>
+HL_HD void philox4x32_10_words(W c[4], std::uint32_t k0, std::uint32_t k1) {
 #if defined(__CUDA_ARCH__)
 #pragma unroll
 #endif
   for (int round = 0; round < 10; ++round) {
-    std::uint32_t hi0, lo0, hi1, lo1;
-    philox_mulhilo(M0, ctr.v[0], hi0, lo0);
-    philox_mulhilo(M1, ctr.v[2], hi1, lo1);
-    ctr = U32x4{{hi1 ^ ctr.v[1] ^ k0, lo1, hi0 ^ ctr.v[3] ^ k1, lo0}};
-    k0 += W0;
-    k1 += W1;
+    W hi0, lo0, hi1, lo1;
+    mulhilo32(0xD2511F53u, c[0], hi0, lo0);
+    mulhilo32(0xCD9E8D57u, c[2], hi1, lo1);
+    const W n0 = hi1 ^ c[1] ^ k0, n2 = hi0 ^ c[3] ^ k1;
+    c[0] = n0;
+    c[1] = lo1;
+    c[2] = n2;
+    c[3] = lo0;
+    k0 += 0x9E3779B9u;
+    k1 += 0xBB67AE85u;
   }
+}
+
+HL_HD U32x4 philox4x32_10(U32x4 ctr, std::uint32_t k0, std::uint32_t k1) {
+  philox4x32_10_words(ctr.v, k0, k1);
   return ctr;
 }
 
@@ -42,7 +52,8 @@ HL_HD U32x4 philox4x32_10(U32x4 ctr, std::uint32_t k0, std::uint32_t k1) {
 enum Stream : std::uint32_t { kStreamDiffusion = 0 };
 
 // The counter layout used everywhere: word 0 = block (step index / 2 for normal pairs),
-// word 1 = stream, words 2-3 = path index; key = seed.
+// word 1 = stream, words 2-3 = path index; key = seed. With stream 0 this is cuRAND's device Philox
+// after curand_init(seed, subsequence = path, offset = 4 block).
 HL_HD U32x4 philox_draw(std::uint64_t seed, std::uint64_t path, std::uint32_t stream, std::uint32_t block) {
   const U32x4 ctr{{block, stream, static_cast<std::uint32_t>(path), static_cast<std::uint32_t>(path >> 32)}};
   return philox4x32_10(ctr, static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32));

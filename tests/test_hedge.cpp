@@ -138,7 +138,7 @@ TEST_CASE("hedge: put-call parity of hedged P&L, path by path") {
   const Plan pc = make_plan(sc), pp = make_plan(sp);
   for (std::uint64_t path = 0; path < 500; ++path) {
     std::vector<double> z(13);
-    PhiloxNormals g{9, path, 0.0};
+    PhiloxNormals g = philox_normals(9, path);
     for (int j = 1; j <= 13; ++j) z[j - 1] = g(j);
     const double a = kernel_path(pc, z)[0].pnl, b = kernel_path(pp, z)[0].pnl;
     CHECK(std::fabs(a - b) < 1e-11);

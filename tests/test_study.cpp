@@ -34,10 +34,11 @@ TEST_CASE("study: experiments/derman_kamal.toml reproduces QuantLib's DiscreteHe
     CHECK(std::fabs(x.std - ql_std[c]) <= 0.005 + 3.0 * x.stderr_std);
     CHECK(x.stderr_std < 0.01 * x.std);  // the error estimate itself is small
     CHECK(std::fabs(x.skewness - ql_skew[c]) < 0.1);
-    // N + 1 dates trade (unwind included), except where N(d1) saturates at 0 or 1 and nothing changes
+    // N + 1 dates trade (unwind included), except where N(d1) saturates at 0 or 1 and the hedge
+    // moves by less than min_trade; at the money for a month that is a few dates in a hundred
     const double N = r.cell_coords[c][0];
     CHECK(x.mean_trades <= N + 1.0);
-    CHECK(x.mean_trades > N);
+    CHECK(x.mean_trades > 0.95 * (N + 1.0));
     CHECK(x.mean_cost == 0.0);
   }
   // Derman-Kamal: 0.44 and 0.22 in QuantLib's table.
