@@ -51,15 +51,16 @@ int cmd_run(const std::string& experiment, std::string output, const std::vector
             const std::string& backend, int threads, std::int64_t batch, bool quiet, std::ostream& out) {
   Study study = load_study(experiment, sets);
   if (output.empty()) output = "results/" + study.name + ".h5";
-  resolve_backend(backend);    // a bad or unavailable backend fails before any work
-  check_output_path(output);   // so does an unwritable output path
   RunOptions opt;
   opt.backend = backend;
   opt.threads = threads;
   opt.batch = batch;
+  // Every check that needs no simulation runs first; only then may the output directory be created.
+  PreparedRun prepared = prepare_run(study, opt);
+  check_output_path(output);
   ProgressBar bar(!quiet && isatty(STDERR_FILENO));
   opt.progress = [&](std::int64_t done, std::int64_t total) { bar.update(done, total); };
-  RunResult r = run_study(study, opt);
+  RunResult r = execute_run(study, std::move(prepared), opt);
   bar.finish();
   write_results_h5(r, output);
   if (!quiet) {
@@ -106,7 +107,9 @@ int hedgelab_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   bool quiet = false;
   CLI::App* run = app.add_subcommand("run", "run an experiment and write its HDF5 results");
   run->add_option("experiment", experiment, "experiment TOML file")->required();
-  run->add_option("-o,--output", output, "HDF5 output file (default: results/<study.name>.h5)");
+  run->add_option("-o,--output", output, "HDF5 output file (default: results/<study.name>.h5)")
+      ->check(CLI::Validator([](std::string& v) { return v.empty() ? std::string("must not be empty") : ""; },
+                             "FILE"));
   run->add_option("--set", sets, "override a key: KEY=VALUE, VALUE read as TOML (repeatable)")
       ->type_name("KEY=VALUE")
       ->expected(1)

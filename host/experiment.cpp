@@ -15,7 +15,9 @@
 #include <string_view>
 #include <toml++/toml.h>
 
+#include "host/stats.hpp"
 #include "host/study.hpp"
+#include "kernels/params.hpp"
 
 namespace hl {
 namespace {
@@ -38,8 +40,6 @@ const std::vector<TableKeys>& schema() {
   return tables;
 }
 
-const std::vector<double> kDefaultQuantiles = {0.001, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 0.999};
-constexpr std::size_t kMaxBook = 16;
 
 // The CLI prints the message as one line; keys and values from the file may hold line breaks.
 std::string one_line(std::string s) {
@@ -269,6 +269,7 @@ OptionSpec read_option(const std::string& src, const toml::node& n, std::size_t 
   }
   o.strike = s["strike"].positive();
   o.maturity = s["maturity"].positive();
+  s["maturity"].check(o.maturity, o.maturity <= 100, "must be <= 100 (years)");
   const Field quantity = s["quantity"];
   o.quantity = quantity.has() ? quantity.number() : -1.0;
   quantity.check(o.quantity, o.quantity != 0, "must be non-zero");
@@ -284,6 +285,12 @@ Study read_study(const std::string& src, const toml::table& doc, const std::stri
   } else {
     s.name = default_name;
   }
+  // The name becomes results/<name>.h5: no directories, no control characters.
+  const bool bad_char = std::any_of(s.name.begin(), s.name.end(), [](unsigned char c) {
+    return c == '/' || c == '\\' || std::iscntrl(c);
+  });
+  if (bad_char || s.name == "." || s.name == "..")
+    raise(src, "study.name: must be a plain file name (no '/', '\\' or control characters), got '" + s.name + "'");
   const Field paths = study["paths"], seed = study["seed"];
   s.paths = paths.check(paths.integer(), paths.integer() >= 2, "must be >= 2");
   if (seed.has()) {
@@ -295,13 +302,17 @@ Study read_study(const std::string& src, const toml::table& doc, const std::stri
   const Section market = section(src, doc, "market");
   if (market["model"].has()) s.model = market["model"].choice("gbm");
   s.spot = market["spot"].positive();
+  // Bounds far beyond any market, so that a path's arithmetic stays finite in double precision.
   s.rate = market["rate"].has() ? market["rate"].number() : 0.0;
+  market["rate"].check(s.rate, std::fabs(s.rate) <= 1, "must be in [-1, 1]");
   s.drift = market["drift"].has() ? market["drift"].number() : s.rate;
+  market["drift"].check(s.drift, std::fabs(s.drift) <= 5, "must be in [-5, 5]");
   s.volatility = market["volatility"].positive();
+  market["volatility"].check(s.volatility, s.volatility <= 10, "must be <= 10");
   if (const Field steps = market["steps"]; steps.has()) {
     const std::int64_t n = steps.integer();
     steps.check(n, n >= 0, "must be >= 1 (or 0 for automatic)");
-    s.steps = static_cast<int>(steps.check(n, n <= 10'000'000, "must be <= 10000000"));
+    s.steps = static_cast<int>(steps.check(n, n <= kMaxSteps, fmt::format("must be <= {}", kMaxSteps)));
   }
 
   const toml::node* book = doc.get("book");
@@ -309,7 +320,7 @@ Study read_study(const std::string& src, const toml::table& doc, const std::stri
   if (book && !entries)
     raise(src, "book: expected a list of [[book]] tables, got " + describe(*book));
   if (!entries || entries->empty()) raise(src, "book: at least one [[book]] option is required");
-  if (entries->size() > kMaxBook)
+  if (entries->size() > static_cast<std::size_t>(kMaxBook))
     raise(src, fmt::format("book: at most {} [[book]] options are supported, got {}", kMaxBook, entries->size()));
   for (std::size_t i = 0; i < entries->size(); ++i) s.book.push_back(read_option(src, *entries->get(i), i));
 
@@ -320,7 +331,10 @@ Study read_study(const std::string& src, const toml::table& doc, const std::stri
     f.check(n, n <= 1'000'000, "must be <= 1000000");
   }));
   s.axes.push_back(axis(hedge["volatility"], false, s.volatility,
-                        [](const Field& f, double v) { f.check(v, v > 0, "must be > 0"); }));
+                        [](const Field& f, double v) {
+                          f.check(v, v > 0, "must be > 0");
+                          f.check(v, v <= 10, "must be <= 10");
+                        }));
   s.axes.push_back(axis(costs["proportional"], false, 0.0, [](const Field& f, double v) {
     f.check(v, v >= 0 && v < 1, "must be >= 0 and < 1");
   }));
@@ -331,7 +345,7 @@ Study read_study(const std::string& src, const toml::table& doc, const std::stri
     s.histogram_bins = static_cast<int>(f.check(n, n >= 1 && n <= 100'000, "must be in [1, 100000]"));
   }
   if (output["samples"].has()) s.samples = output["samples"].boolean();
-  s.quantile_levels = kDefaultQuantiles;
+  s.quantile_levels = default_quantile_levels();
   if (const Field f = output["quantiles"]; f.has()) {
     const auto* arr = f.node->as_array();
     if (!arr) f.wrong_type("a list of numbers");

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <thread>
 
@@ -48,22 +50,30 @@ static double available_memory() {
   return 0.0;
 }
 
-RunResult run_study(const Study& study, const RunOptions& opt, SimOutput* raw) {
-  const auto t0 = std::chrono::steady_clock::now();
-  const std::string backend = resolve_backend(opt.backend);
-  Plan plan = make_plan(study);
-
+PreparedRun prepare_run(const Study& study, const RunOptions& opt) {
+  PreparedRun p{resolve_backend(opt.backend), make_plan(study)};
   // Every path's P&L, cost and trade count is kept for exact quantiles (20 bytes per path and cell),
-  // plus one sorted copy per reducing thread and the optional samples.
-  const double need = static_cast<double>(study.paths) *
-                      (static_cast<double>(plan.job.cells.size()) * (20.0 + (study.samples ? 8.0 : 0.0)) +
-                       8.0 * cpu_threads(opt.threads));
+  // plus a sorted copy per reducing thread and the optional samples.
+  const double cells = static_cast<double>(p.plan.job.cells.size());
+  const double reducers = std::min(static_cast<double>(cpu_threads(opt.threads)), cells);
+  const double need =
+      static_cast<double>(study.paths) * (cells * (20.0 + (study.samples ? 8.0 : 0.0)) + 8.0 * reducers);
   const double have = available_memory();
   if (have > 0 && need > 0.9 * have)
     throw InputError(fmt::format("study.paths: {} paths x {} cells need about {:.1f} GB of memory for per-path "
                                  "results, but {:.1f} GB are available; lower study.paths or the number of cells",
-                                 study.paths, plan.job.cells.size(), need / 1e9, have / 1e9));
+                                 study.paths, p.plan.job.cells.size(), need / 1e9, have / 1e9));
+  return p;
+}
 
+RunResult run_study(const Study& study, const RunOptions& opt, SimOutput* raw) {
+  return execute_run(study, prepare_run(study, opt), opt, raw);
+}
+
+RunResult execute_run(const Study& study, PreparedRun prepared, const RunOptions& opt, SimOutput* raw) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string& backend = prepared.backend;
+  const Plan& plan = prepared.plan;
   BackendOptions bo;
   bo.threads = opt.threads;
   bo.batch = opt.batch;
@@ -75,11 +85,22 @@ RunResult run_study(const Study& study, const RunOptions& opt, SimOutput* raw) {
   else
     simulate_cpu(plan.job, bo, out);
 
+  // A P&L that overflowed double precision is reported, never reduced into NaN statistics.
+  const int ncells = static_cast<int>(plan.job.cells.size());
+  for (int c = 0; c < ncells; ++c) {
+    const double* x = out.pnl.data() + static_cast<std::size_t>(c) * study.paths;
+    const auto bad = std::count_if(x, x + study.paths, [](double v) { return !std::isfinite(v); });
+    if (bad > 0)
+      throw InputError(fmt::format(
+          "market: {} of {} paths of cell {} gave a non-finite P&L (the simulated spot left double precision "
+          "range); lower market.spot, market.drift, market.volatility or the maturities",
+          bad, study.paths, c));
+  }
+
   RunResult r;
   r.study = study;
   r.quantile_levels = study.quantile_levels.empty() ? default_quantile_levels() : study.quantile_levels;
   r.cell_coords = plan.cell_coords;
-  const int ncells = static_cast<int>(plan.job.cells.size());
   r.cells.resize(ncells);
   // Cells are independent: reduce them in parallel, each in path order.
   const int nthreads = std::min(cpu_threads(opt.threads), ncells);

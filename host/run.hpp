@@ -3,6 +3,7 @@
 #include <functional>
 #include <string>
 
+#include "host/plan.hpp"
 #include "host/results.hpp"
 #include "kernels/backend.hpp"
 
@@ -18,7 +19,18 @@ struct RunOptions {
 // "cpu" or "cuda" for a requested backend; InputError for an unknown name or cuda with no device.
 std::string resolve_backend(const std::string& requested);
 
-// Plans, simulates and reduces a study. raw, when given, receives the per-path arrays.
+// Everything that can be checked before simulating: the backend, the plan (grid, maturities) and the
+// memory the per-path results need. Throws InputError.
+struct PreparedRun {
+  std::string backend;
+  Plan plan;
+};
+PreparedRun prepare_run(const Study& study, const RunOptions& opt);
+
+// Simulates and reduces a prepared study. raw, when given, receives the per-path arrays.
+RunResult execute_run(const Study& study, PreparedRun prepared, const RunOptions& opt, SimOutput* raw = nullptr);
+
+// prepare_run, then execute_run.
 RunResult run_study(const Study& study, const RunOptions& opt, SimOutput* raw = nullptr);
 
 std::string cpu_model_name();

@@ -56,13 +56,11 @@ void cell_statistics(const double* pnl, const double* cost, const std::uint32_t*
   // Delta method: Var(s^2) ~ (mu4 - sigma^4) / n, so se(s) ~ sqrt((mu4 - sigma^4) / (4 sigma^2 n)).
   out.stderr_std = m2 > 0.0 ? std::sqrt(std::max(m4 - m2 * m2, 0.0) / (4.0 * m2 * dn)) : 0.0;
   // Bias-adjusted sample skewness G1 and excess kurtosis G2 (Joanes & Gill 1998), as QuantLib reports.
-  if (m2 > 0.0 && n > 3) {
-    const double g1 = m3 / std::pow(m2, 1.5), g2 = m4 / (m2 * m2) - 3.0;
-    out.skewness = g1 * std::sqrt(dn * (dn - 1.0)) / (dn - 2.0);
-    out.kurtosis = ((dn + 1.0) * g2 + 6.0) * (dn - 1.0) / ((dn - 2.0) * (dn - 3.0));
-  } else {
-    out.skewness = out.kurtosis = std::nan("");  // undefined for a constant P&L
-  }
+  // Undefined (NaN) for a constant P&L, and for n <= 2 (skewness) or n <= 3 (kurtosis).
+  out.skewness = out.kurtosis = std::nan("");
+  if (m2 > 0.0 && n > 2) out.skewness = m3 / std::pow(m2, 1.5) * std::sqrt(dn * (dn - 1.0)) / (dn - 2.0);
+  if (m2 > 0.0 && n > 3)
+    out.kurtosis = ((dn + 1.0) * (m4 / (m2 * m2) - 3.0) + 6.0) * (dn - 1.0) / ((dn - 2.0) * (dn - 3.0));
   out.mean_cost = sc.value() / dn;
   out.mean_trades = static_cast<double>(st) / dn;
 

@@ -96,32 +96,44 @@ void simulate_cuda(const SimJob& job, const BackendOptions& opt, SimOutput& out)
   P.sqrt_tau = d_sq.p;
   P.inv_sqrt_tau = d_isq.p;
 
-  // At most 2^22 paths x kMaxCellsPerPass outputs (20 bytes each) on the device at once: ~1.3 GB.
-  const std::int64_t batch = opt.batch > 0 ? opt.batch : (std::int64_t{1} << 22);
-  const std::int64_t cap = std::min(batch, n);
-  DeviceBuffer<double> d_pnl(cap * kMaxCellsPerPass), d_cost(cap * kMaxCellsPerPass);
-  DeviceBuffer<std::uint32_t> d_trades(cap * kMaxCellsPerPass);
+  std::vector<CellPass> passes;
+  for (int first = 0; first < ncells; first += kMaxCellsPerPass) {
+    const std::vector<CellParams> cells = make_pass(job, first, std::min(kMaxCellsPerPass, ncells - first));
+    CellPass pass{};
+    std::copy(cells.begin(), cells.end(), pass.c);
+    passes.push_back(pass);
+  }
+  // Paths per batch: bounded by the free device memory (20 bytes per path and cell of a pass) and by
+  // 2^22 unless --batch-size says otherwise.
+  const int pass_cells = std::min(kMaxCellsPerPass, ncells);
+  std::size_t free_bytes = 0, total_bytes = 0;
+  HL_CUDA(cudaMemGetInfo(&free_bytes, &total_bytes));
+  const std::int64_t fit = static_cast<std::int64_t>(free_bytes / 2 / (20 * static_cast<std::size_t>(pass_cells)));
+  const std::int64_t wanted = opt.batch > 0 ? opt.batch : (std::int64_t{1} << 22);
+  const std::int64_t cap = std::max<std::int64_t>(1, std::min({wanted, n, fit}));
+  DeviceBuffer<double> d_pnl(cap * pass_cells), d_cost(cap * pass_cells);
+  DeviceBuffer<std::uint32_t> d_trades(cap * pass_cells);
 
   std::int64_t done = 0;
   for (std::int64_t p0 = 0; p0 < n; p0 += cap) {
     const std::int64_t m = std::min(cap, n - p0);
-    for (int first = 0; first < ncells; first += kMaxCellsPerPass) {
+    for (std::size_t k = 0; k < passes.size(); ++k) {
+      const int first = static_cast<int>(k) * kMaxCellsPerPass;
       const int count = std::min(kMaxCellsPerPass, ncells - first);
-      CellPass pass{};
-      const std::vector<CellParams> cells = make_pass(job, first, count);
-      std::copy(cells.begin(), cells.end(), pass.c);
       const int threads = 128;
       const unsigned blocks = static_cast<unsigned>((m + threads - 1) / threads);
-      hedge_kernel<<<blocks, threads>>>(P, pass, count, p0, m, d_pnl.p, d_cost.p, d_trades.p);
+      hedge_kernel<<<blocks, threads>>>(P, passes[k], count, p0, m, d_pnl.p, d_cost.p, d_trades.p);
       HL_CUDA(cudaGetLastError());
       HL_CUDA(cudaDeviceSynchronize());
-      // Rows of m paths on the device go to rows of n paths on the host, at column p0.
-      HL_CUDA(cudaMemcpy2D(out.pnl.data() + first * n + p0, n * sizeof(double), d_pnl.p, m * sizeof(double),
-                           m * sizeof(double), count, cudaMemcpyDeviceToHost));
-      HL_CUDA(cudaMemcpy2D(out.cost.data() + first * n + p0, n * sizeof(double), d_cost.p, m * sizeof(double),
-                           m * sizeof(double), count, cudaMemcpyDeviceToHost));
-      HL_CUDA(cudaMemcpy2D(out.trades.data() + first * n + p0, n * sizeof(std::uint32_t), d_trades.p,
-                           m * sizeof(std::uint32_t), m * sizeof(std::uint32_t), count, cudaMemcpyDeviceToHost));
+      // Device row c holds m paths; it goes to host row first + c at column p0. One copy per row:
+      // cudaMemcpy2D would need a host pitch of n x 8 bytes, over its limit past ~2.7e8 paths.
+      for (int c = 0; c < count; ++c) {
+        const std::size_t at = static_cast<std::size_t>(first + c) * n + p0;
+        HL_CUDA(cudaMemcpy(out.pnl.data() + at, d_pnl.p + c * m, m * sizeof(double), cudaMemcpyDeviceToHost));
+        HL_CUDA(cudaMemcpy(out.cost.data() + at, d_cost.p + c * m, m * sizeof(double), cudaMemcpyDeviceToHost));
+        HL_CUDA(cudaMemcpy(out.trades.data() + at, d_trades.p + c * m, m * sizeof(std::uint32_t),
+                           cudaMemcpyDeviceToHost));
+      }
     }
     done += m;
     if (opt.progress) opt.progress(done);

@@ -80,6 +80,18 @@ TEST_CASE("cli: bad input exits 2 with one line and writes nothing") {
   check_rejected({"run", kDk, "-o", o, "--set", "book.0.maturity=-1"}, "book.0.maturity", out);
   check_rejected({"run", kDk, "-o", o, "--set", "study.paths=1"}, "study.paths", out);
   check_rejected({"run", kDk, "-o", o, "--set", "study.paths=1000000000000"}, "GB of memory", out);
+  check_rejected({"run", kDk, "-o", o, "--set", "study.name=\"../x\""}, "study.name", out);
+  check_rejected({"run", kDk, "-o", o, "--set", "market.volatility=50"}, "market.volatility: must be <= 10", out);
+  check_rejected({"run", kDk, "-o", o, "--set", "book.0.maturity=1000"}, "book.0.maturity", out);
+  // within every bound, yet the spot overflows double precision on some paths: refused, not NaN
+  check_rejected({"run", kDk, "-o", o, "--set", "market.spot=1e306", "--set", "book.0.strike=1e306", "--set",
+                  "market.volatility=3", "--set", "hedge.volatility=3", "--set", "book.0.maturity=10", "--set",
+                  "study.paths=5000"},
+                 "non-finite P&L", out);
+  // a run refused before simulating creates no output directory either
+  const fs::path deep = dir / "new" / "sub" / "x.h5";
+  check_rejected({"run", kDk, "-o", deep.string(), "--set", "market.steps=21"}, "market.steps", deep);
+  CHECK(!fs::exists(dir / "new"));
   check_rejected({"run", kDk, "-o", o, "--set", "hedge.rebalances=[0]"}, "hedge.rebalances", out);
   check_rejected({"run", kDk, "-o", o, "--set", "costs.proportional=-0.01"}, "costs.proportional", out);
   check_rejected({"run", kDk, "-o", o, "--set", "market.spot=\"abc\""}, "market.spot", out);
