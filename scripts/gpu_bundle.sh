@@ -3,8 +3,9 @@
 # with CUDA (sm_90 + PTX) and puts the binaries, with every shared library they load except glibc's
 # own, into .gpu/ (git-ignored). Then, through the device tool:
 #   run(command="bash scripts/gpu_run.sh", carry=[".gpu"])
-# The CUDA runtime is linked statically; the driver (libcuda) is the GPU machine's. Needs glibc >= 2.36
-# there (the binaries use libmvec symbols from glibc 2.35).
+# The CUDA runtime is linked statically; the driver (libcuda) is the GPU machine's. The GPU machine's
+# glibc must be 2.35 or newer (the newest symbol version the binaries need: libmvec's erfc); libstdc++
+# and every other library travel in .gpu/lib.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
