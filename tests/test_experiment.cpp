@@ -401,6 +401,15 @@ TEST_CASE("experiment: values out of range") {
   CHECK_EDIT_ERROR("precision = \"fp64\"", "precision = \"fp32\"", "study.precision", "'fp32'", "supported: fp64");
   CHECK_EDIT_ERROR("model = \"gbm\"", "model = \"heston\"", "market.model", "'heston'", "supported: gbm");
   CHECK_EDIT_ERROR("spot = 100.0", "spot = 0", "market.spot: must be > 0, got 0");
+  // upper bounds, far beyond any market, that keep a path's arithmetic in double range
+  CHECK_EDIT_ERROR("rate = 0.05", "rate = 1.5", "market.rate: must be in [-1, 1], got 1.5");
+  CHECK_EDIT_ERROR("drift = 0.07", "drift = -6", "market.drift: must be in [-5, 5], got -6");
+  CHECK_EDIT_ERROR("volatility = 0.20", "volatility = 10.5", "market.volatility: must be <= 10, got 10.5");
+  CHECK_EDIT_ERROR("volatility = [0.15, 0.2, 0.25]", "volatility = [0.15, 11]",
+                   "hedge.volatility.1: must be <= 10, got 11");
+  CHECK_EDIT_ERROR("maturity = 0.25", "maturity = 101", "book.1.maturity: must be <= 100 (years), got 101");
+  CHECK_EDIT_ERROR("name = \"derman_kamal\"", "name = \"../x\"", "study.name: must be a plain file name", "'../x'");
+  CHECK_EDIT_ERROR("name = \"derman_kamal\"", "name = \"..\"", "study.name: must be a plain file name");
   CHECK_EDIT_ERROR("volatility = 0.20", "volatility = -0.2", "market.volatility: must be > 0, got -0.2");
   CHECK_EDIT_ERROR("steps = 84", "steps = -3", "market.steps: must be >= 1", "got -3");
   CHECK_EDIT_ERROR("steps = 84", "steps = 10_000_001", "market.steps: must be <= 10000000, got 10000001");
