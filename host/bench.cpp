@@ -36,11 +36,13 @@ int run_bench(const BenchOptions& o, std::ostream& out) {
   call.maturity = 1.0;
   call.quantity = -1;
   s.book = {call};
+  // Cells rebalance at the largest divisors of steps: steps, steps / 2, ... (all on one grid).
   std::vector<double> reb;
-  for (int c = 0; c < o.cells; ++c) {
-    if (steps % (c + 1) != 0) throw InputError(fmt::format("--cells: {} does not divide --steps {}", c + 1, steps));
-    reb.push_back(steps / (c + 1));
-  }
+  for (int d = steps; d >= 1 && static_cast<int>(reb.size()) < o.cells; --d)
+    if (steps % d == 0) reb.push_back(d);
+  if (static_cast<int>(reb.size()) < o.cells)
+    throw InputError(fmt::format("--cells: {} steps have only {} divisors, fewer than {} cells", steps, reb.size(),
+                                 o.cells));
   s.axes = {{"hedge.rebalances", reb, true, reb.size() > 1},
             {"hedge.volatility", {0.2}, false, false},
             {"costs.proportional", {0.0}, false, false}};

@@ -10,7 +10,7 @@ struct BenchOptions {
   int threads = 0;
   std::int64_t paths = 0;  // 0: 1e6 on cpu, 1e7 on cuda
   int steps = 0;           // 0: 84 on cpu, 252 on cuda
-  int cells = 1;           // rebalance counts steps, steps/2, ... (must divide steps)
+  int cells = 1;           // rebalance counts: the largest divisors of steps
   int repeat = 3;
   bool json = false;
 };
