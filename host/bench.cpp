@@ -1,6 +1,7 @@
 #include "host/bench.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <chrono>
@@ -21,31 +22,20 @@ int run_bench(const BenchOptions& o, std::ostream& out) {
   if (o.cells < 1) throw InputError("--cells: must be >= 1");
   if (o.repeat < 1) throw InputError("--repeat: must be >= 1");
 
-  // Derman-Kamal's option, hedged at every step of a one-year grid (more cells: coarser grids).
-  Study s;
-  s.name = "bench";
-  s.paths = paths;
-  s.seed = 1;
-  s.spot = 100;
-  s.rate = 0.05;
-  s.drift = 0.05;
-  s.volatility = 0.2;
-  OptionSpec call;
-  call.is_call = true;
-  call.strike = 100;
-  call.maturity = 1.0;
-  call.quantity = -1;
-  s.book = {call};
-  // Cells rebalance at the largest divisors of steps: steps, steps / 2, ... (all on one grid).
-  std::vector<double> reb;
+  // An at-the-money one-year call, hedged at every step of the grid; more cells rebalance at the
+  // largest divisors of steps (all on one grid).
+  std::vector<int> reb;
   for (int d = steps; d >= 1 && static_cast<int>(reb.size()) < o.cells; --d)
     if (steps % d == 0) reb.push_back(d);
   if (static_cast<int>(reb.size()) < o.cells)
     throw InputError(fmt::format("--cells: {} steps have only {} divisors, fewer than {} cells", steps, reb.size(),
                                  o.cells));
-  s.axes = {{"hedge.rebalances", reb, true, reb.size() > 1},
-            {"hedge.volatility", {0.2}, false, false},
-            {"costs.proportional", {0.0}, false, false}};
+  const Study s = parse_study(fmt::format("[study]\nname = \"bench\"\npaths = {}\nseed = 1\n"
+                                          "[market]\nspot = 100.0\nrate = 0.05\nvolatility = 0.2\nsteps = {}\n"
+                                          "[[book]]\nstrike = 100.0\nmaturity = 1.0\n"
+                                          "[hedge]\nrebalances = [{}]\n",
+                                          paths, steps, fmt::join(reb, ", ")),
+                              "bench");
   const Plan plan = make_plan(s);
 
   BackendOptions bo;

@@ -7,11 +7,14 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 
 #include "host/bench.hpp"
 #include "host/h5_writer.hpp"
 #include "host/report.hpp"
 #include "host/run.hpp"
+#include "host/trace.hpp"
 #include "version.hpp"
 
 namespace hl {
@@ -70,6 +73,32 @@ int cmd_run(const std::string& experiment, std::string output, const std::vector
   return 0;
 }
 
+int cmd_trace(const std::string& experiment, const std::vector<std::string>& sets, std::int64_t path,
+              std::int64_t cell, const std::string& csv, std::ostream& out) {
+  const Study study = load_study(experiment, sets);
+  const Trace t = trace_path(study, path, cell);
+  if (csv.empty() || csv == "-") {
+    print_trace(study, path, cell, t, out, !csv.empty());
+    return 0;
+  }
+  std::ostringstream text;
+  print_trace(study, path, cell, t, text, true);
+  const std::string tmp = csv + ".tmp";
+  {
+    std::ofstream f(tmp);
+    if (!(f << text.str()) || !f.flush()) {
+      std::remove(tmp.c_str());
+      throw InputError("--csv: cannot write '" + csv + "'");
+    }
+  }
+  if (std::rename(tmp.c_str(), csv.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw InputError("--csv: cannot write '" + csv + "'");
+  }
+  out << fmt::format("wrote {} ({} rows); P&L at the horizon {:.17g}\n", csv, t.rows.size(), t.pnl);
+  return 0;
+}
+
 int cmd_info(std::ostream& out) {
   out << fmt::format("hedgelab {} (commit {})\n", HEDGELAB_VERSION, HEDGELAB_GIT_COMMIT);
   out << fmt::format("backends: cpu{}\n", cuda_built() ? fmt::format(", cuda (runtime {})", cuda_runtime_version())
@@ -120,6 +149,17 @@ int hedgelab_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
       ->check(kWholeNumber);
   run->add_flag("-q,--quiet", quiet, "print only errors");
   CLI::App* info = app.add_subcommand("info", "version, backends built in, devices seen");
+  std::int64_t trace_path_index = 0, trace_cell = 0;
+  std::string trace_csv;
+  CLI::App* trace = app.add_subcommand("trace", "the ledger of one path in one cell, step by step");
+  trace->add_option("experiment", experiment, "experiment TOML file")->required();
+  trace->add_option("--path", trace_path_index, "path index (0-based)")->required()->check(kWholeNumber);
+  trace->add_option("--cell", trace_cell, "cell index (0-based, the row of /cells)")->check(kWholeNumber);
+  trace->add_option("--set", sets, "override a key: KEY=VALUE, VALUE read as TOML (repeatable)")
+      ->type_name("KEY=VALUE")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  trace->add_option("--csv", trace_csv, "write the ledger as CSV to this file (- for stdout)");
   BenchOptions bench_opt;
   CLI::App* bench = app.add_subcommand("bench", "time the simulate-and-hedge kernel: path-steps per second");
   bench->add_option("--backend", bench_opt.backend, "auto | cpu | cuda")->capture_default_str();
@@ -148,6 +188,7 @@ int hedgelab_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   try {
     if (info->parsed()) return cmd_info(out);
     if (bench->parsed()) return run_bench(bench_opt, out);
+    if (trace->parsed()) return cmd_trace(experiment, sets, trace_path_index, trace_cell, trace_csv, out);
     return cmd_run(experiment, output, sets, backend, threads, batch, quiet, out);
   } catch (const InputError& e) {
     err << "error: " << e.what() << "\n";

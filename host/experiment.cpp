@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <sstream>
 #include <string_view>
@@ -33,9 +34,11 @@ const std::vector<TableKeys>& schema() {
       {"study", {"name", "paths", "seed", "precision"}},
       {"market", {"model", "spot", "rate", "drift", "volatility", "steps"}},
       {"book", {"kind", "strike", "maturity", "quantity"}},
-      {"hedge", {"volatility", "rebalances"}},
-      {"costs", {"proportional"}},
-      {"output", {"histogram_bins", "samples", "quantiles"}},
+      {"hedge", {"policy", "rebalances", "volatility", "band", "to", "risk_aversion", "move"}},
+      {"costs", {"proportional", "fixed", "half_spread", "half_spread_per_vol", "impact_eta", "volume", "lot",
+                 "on_initial", "on_unwind"}},
+      {"output", {"histogram_bins", "samples", "quantiles", "baseline"}},
+      {"sweep", {"zip"}},
   };
   return tables;
 }
@@ -232,9 +235,28 @@ Section section(const std::string& src, const toml::table& doc, const std::strin
   return {n ? n->as_table() : nullptr, name, src};
 }
 
-// A sweepable key: a scalar is an axis of one value, a list is a sweep.
-SweepAxis axis(const Field& f, bool integer, std::optional<double> fallback,
-               const std::function<void(const Field&, double)>& check) {
+// The closest of `known` to a mistyped name, or "" when none is close enough to be a typo.
+std::string nearest(std::string_view typed, const std::vector<std::string>& known) {
+  std::string best;
+  std::size_t best_d = std::string::npos;
+  for (const auto& k : known) {
+    const std::size_t d = levenshtein(typed, k);
+    if (d <= std::max<std::size_t>(2, typed.size() / 3) && d < best_d) best_d = d, best = k;
+  }
+  return best;
+}
+
+std::string did_you_mean(const std::string& hint) {
+  return hint.empty() ? "" : " (did you mean '" + hint + "'?)";
+}
+
+using Check = std::function<void(const Field&, double)>;
+
+constexpr std::int64_t kMaxRebalances = 1'000'000;
+
+// A sweepable key: a scalar is an axis of one value, a list is a sweep. A fallback is the default,
+// used as it is (defaults need no check).
+SweepAxis axis(const Field& f, bool integer, std::optional<double> fallback, const Check& check) {
   SweepAxis a;
   a.key = f.key;
   a.integer = integer;
@@ -257,7 +279,63 @@ SweepAxis axis(const Field& f, bool integer, std::optional<double> fallback,
   return a;
 }
 
-OptionSpec read_option(const std::string& src, const toml::node& n, std::size_t i) {
+// A sweepable choice ("hedge.policy"): a string or a list of strings, each one of `choices`. The
+// labels are the distinct strings given, in order; the values index them.
+SweepAxis choice_axis(const Field& f, const std::vector<std::string>& choices, const std::string& fallback) {
+  SweepAxis a;
+  a.key = f.key;
+  auto read = [&](const Field& e, std::string_view expected) {
+    const auto* str = e.need().as_string();
+    if (!str) e.wrong_type(expected);
+    const std::string& v = str->get();
+    if (std::find(choices.begin(), choices.end(), v) == choices.end()) {
+      std::string list;
+      for (const auto& c : choices) list += (list.empty() ? "'" : ", '") + c + "'";
+      e.fail(fmt::format("must be one of {}, got '{}'{}", list, v, did_you_mean(nearest(v, choices))));
+    }
+    auto at = std::find(a.labels.begin(), a.labels.end(), v);
+    if (at == a.labels.end()) at = a.labels.insert(a.labels.end(), v);
+    a.values.push_back(static_cast<double>(at - a.labels.begin()));
+  };
+  if (!f.has()) {
+    a.labels = {fallback};
+    a.values = {0.0};
+  } else if (const auto* arr = f.node->as_array()) {
+    a.listed = true;
+    if (arr->empty()) f.fail("must not be an empty list");
+    for (std::size_t i = 0; i < arr->size(); ++i) read({arr->get(i), fmt::format("{}.{}", f.key, i), f.src}, "a string");
+  } else {
+    read(f, "a string or a list of strings");
+  }
+  return a;
+}
+
+// A key that defaults to another axis: a copy of it under its own name.
+SweepAxis copy_of(const SweepAxis& from, const std::string& key) {
+  SweepAxis a = from;
+  a.key = key;
+  a.zip = -1;
+  return a;
+}
+
+Check greater(double lo) {
+  return [lo](const Field& f, double v) { f.check(v, v > lo, "must be > " + fmt::format("{}", lo)); };
+}
+Check at_least(double lo) {
+  return [lo](const Field& f, double v) { f.check(v, v >= lo, "must be >= " + fmt::format("{}", lo)); };
+}
+Check fraction() {  // [0, 1)
+  return [](const Field& f, double v) { f.check(v, v >= 0 && v < 1, "must be >= 0 and < 1"); };
+}
+Check volatility() {  // (0, 10]
+  return [](const Field& f, double v) {
+    f.check(v, v > 0, "must be > 0");
+    f.check(v, v <= 10, "must be <= 10");
+  };
+}
+
+// kind and maturity; strike and quantity are axes book.N.strike, book.N.quantity, appended to axes.
+OptionSpec read_option(const std::string& src, const toml::node& n, std::size_t i, std::vector<SweepAxis>& axes) {
   const std::string name = fmt::format("book.{}", i);
   if (!n.is_table()) raise(src, fmt::format("{}: expected a table, got {}", name, describe(n)));
   const Section s{n.as_table(), name, src};
@@ -267,13 +345,77 @@ OptionSpec read_option(const std::string& src, const toml::node& n, std::size_t 
     if (kind != "call" && kind != "put") f.fail("must be 'call' or 'put', got '" + kind + "'");
     o.is_call = kind == "call";
   }
-  o.strike = s["strike"].positive();
+  axes.push_back(axis(s["strike"], false, std::nullopt, greater(0)));
+  o.strike = axes.back().values.front();
   o.maturity = s["maturity"].positive();
   s["maturity"].check(o.maturity, o.maturity <= 100, "must be <= 100 (years)");
-  const Field quantity = s["quantity"];
-  o.quantity = quantity.has() ? quantity.number() : -1.0;
-  quantity.check(o.quantity, o.quantity != 0, "must be non-zero");
+  axes.push_back(axis(s["quantity"], false, -1.0,
+                      [](const Field& f, double v) { f.check(v, v != 0, "must be non-zero"); }));
+  o.quantity = axes.back().values.front();
   return o;
+}
+
+SweepAxis& axis_of(Study& s, const std::string& key) { return const_cast<SweepAxis&>(s.axis(key)); }
+
+std::optional<std::size_t> index_of(const std::string& part) {
+  if (part.empty() || part.size() > 9 || 
+      !std::all_of(part.begin(), part.end(), [](unsigned char c) { return std::isdigit(c); })) return std::nullopt;
+  return std::stoul(part);
+}
+
+// A key of the schema ("market.steps", "book.0.kind" of a study with n_book options), swept or not.
+bool known_key(const std::string& key, std::size_t n_book) {
+  const auto dot = key.rfind('.');
+  if (dot == std::string::npos) return false;
+  std::string table = key.substr(0, dot);
+  const std::string leaf = key.substr(dot + 1);
+  if (table.rfind("book.", 0) == 0) {
+    const auto i = index_of(table.substr(5));
+    if (!i || *i >= n_book) return false;
+    table = "book";
+  }
+  for (const auto& t : schema())
+    if (t.table == table) return std::find(t.keys.begin(), t.keys.end(), leaf) != t.keys.end();
+  return false;
+}
+
+// [sweep] zip = [["market.volatility", "hedge.volatility"], ...]: explicit groups get zip ids 0, 1, ...
+// in the order written. `defaulted` maps a key left to its default to the key it copies.
+int read_zip(const std::string& src, const toml::table& doc, Study& s,
+             const std::vector<std::pair<std::string, std::string>>& defaulted) {
+  const Field f = section(src, doc, "sweep")["zip"];
+  if (!f.has()) return 0;
+  const auto* groups = f.node->as_array();
+  if (!groups) f.wrong_type("a list of lists of keys");
+  const std::vector<std::string> keys = sweep_keys(s.book.size());
+  for (std::size_t g = 0; g < groups->size(); ++g) {
+    const Field gf{groups->get(g), fmt::format("{}.{}", f.key, g), src};
+    const auto* group = gf.node->as_array();
+    if (!group) gf.wrong_type("a list of keys");
+    if (group->size() < 2) gf.fail(fmt::format("a zip group needs at least 2 keys, got {}", group->size()));
+    const SweepAxis* head = nullptr;
+    for (std::size_t k = 0; k < group->size(); ++k) {
+      const std::string key = Field{group->get(k), fmt::format("{}.{}", gf.key, k), src}.string();
+      if (std::find(keys.begin(), keys.end(), key) == keys.end())
+        f.fail(fmt::format("'{}' is not a sweepable key{}", key,
+                           known_key(key, s.book.size()) ? " (it takes one value)" : did_you_mean(nearest(key, keys))));
+      SweepAxis& a = axis_of(s, key);
+      const auto copy = std::find_if(defaulted.begin(), defaulted.end(), [&](const auto& d) { return d.first == key; });
+      if (!a.listed || copy != defaulted.end())
+        f.fail(fmt::format("'{}' is not a list in the experiment: only listed keys can be zipped{}", key,
+                           copy == defaulted.end() ? ""
+                                                   : fmt::format(" (left out, it takes the values of '{}'{})",
+                                                                 copy->second, a.listed ? " and advances with it" : "")));
+      if (a.zip == static_cast<int>(g)) f.fail(fmt::format("'{}' appears twice in zip group {}", key, g));
+      if (a.zip >= 0) f.fail(fmt::format("'{}' is in more than one zip group ({} and {})", key, a.zip, g));
+      if (head && a.values.size() != head->values.size())
+        f.fail(fmt::format("'{}' has {} values but '{}' has {}: zipped keys must have the same number of values",
+                           head->key, head->values.size(), key, a.values.size()));
+      a.zip = static_cast<int>(g);
+      if (!head) head = &a;
+    }
+  }
+  return static_cast<int>(groups->size());
 }
 
 Study read_study(const std::string& src, const toml::table& doc, const std::string& default_name) {
@@ -299,16 +441,25 @@ Study read_study(const std::string& src, const toml::table& doc, const std::stri
   }
   if (study["precision"].has()) s.precision = study["precision"].choice("fp64");
 
+  // Axes are appended in the canonical order of sweep_keys(). Keys left to a default that copies
+  // another axis are noted: they advance with it (zip) and cannot be zipped themselves.
+  std::vector<std::pair<std::string, std::string>> defaulted;
+  auto copy_axis = [&](const Field& f, const std::string& from) {
+    defaulted.emplace_back(f.key, from);
+    s.axes.push_back(copy_of(s.axis(from), f.key));
+  };
   const Section market = section(src, doc, "market");
   if (market["model"].has()) s.model = market["model"].choice("gbm");
-  s.spot = market["spot"].positive();
+  s.axes.push_back(axis(market["spot"], false, std::nullopt, greater(0)));
   // Bounds far beyond any market, so that a path's arithmetic stays finite in double precision.
-  s.rate = market["rate"].has() ? market["rate"].number() : 0.0;
-  market["rate"].check(s.rate, std::fabs(s.rate) <= 1, "must be in [-1, 1]");
-  s.drift = market["drift"].has() ? market["drift"].number() : s.rate;
-  market["drift"].check(s.drift, std::fabs(s.drift) <= 5, "must be in [-5, 5]");
-  s.volatility = market["volatility"].positive();
-  market["volatility"].check(s.volatility, s.volatility <= 10, "must be <= 10");
+  s.axes.push_back(axis(market["rate"], false, 0.0,
+                        [](const Field& f, double v) { f.check(v, std::fabs(v) <= 1, "must be in [-1, 1]"); }));
+  if (market["drift"].has())
+    s.axes.push_back(axis(market["drift"], false, std::nullopt,
+                          [](const Field& f, double v) { f.check(v, std::fabs(v) <= 5, "must be in [-5, 5]"); }));
+  else
+    copy_axis(market["drift"], "market.rate");
+  s.axes.push_back(axis(market["volatility"], false, std::nullopt, volatility()));
   if (const Field steps = market["steps"]; steps.has()) {
     const std::int64_t n = steps.integer();
     steps.check(n, n >= 0, "must be >= 1 (or 0 for automatic)");
@@ -322,22 +473,56 @@ Study read_study(const std::string& src, const toml::table& doc, const std::stri
   if (!entries || entries->empty()) raise(src, "book: at least one [[book]] option is required");
   if (entries->size() > static_cast<std::size_t>(kMaxBook))
     raise(src, fmt::format("book: at most {} [[book]] options are supported, got {}", kMaxBook, entries->size()));
-  for (std::size_t i = 0; i < entries->size(); ++i) s.book.push_back(read_option(src, *entries->get(i), i));
+  for (std::size_t i = 0; i < entries->size(); ++i)
+    s.book.push_back(read_option(src, *entries->get(i), i, s.axes));
 
   const Section hedge = section(src, doc, "hedge"), costs = section(src, doc, "costs");
-  s.axes.push_back(axis(hedge["rebalances"], true, std::nullopt, [](const Field& f, double v) {
+  s.axes.push_back(choice_axis(hedge["policy"], policy_names(), "time"));
+  const Field rebalances = hedge["rebalances"];
+  if (!rebalances.has() && s.steps > kMaxRebalances)
+    rebalances.fail(fmt::format("must be <= {}, got {} (its default, market.steps): set it", kMaxRebalances, s.steps));
+  if (!rebalances.has() && s.steps == 0)
+    rebalances.fail("required key is missing (it defaults to market.steps only when that is set)");
+  s.axes.push_back(axis(rebalances, true, static_cast<double>(s.steps), [](const Field& f, double v) {
     const auto n = static_cast<std::int64_t>(v);
     f.check(n, n >= 1, "must be >= 1");
-    f.check(n, n <= 1'000'000, "must be <= 1000000");
+    f.check(n, n <= kMaxRebalances, fmt::format("must be <= {}", kMaxRebalances));
   }));
-  s.axes.push_back(axis(hedge["volatility"], false, s.volatility,
-                        [](const Field& f, double v) {
-                          f.check(v, v > 0, "must be > 0");
-                          f.check(v, v <= 10, "must be <= 10");
-                        }));
-  s.axes.push_back(axis(costs["proportional"], false, 0.0, [](const Field& f, double v) {
-    f.check(v, v >= 0 && v < 1, "must be >= 0 and < 1");
+  // The hedger's volatility defaults to the realised one, cell by cell.
+  if (hedge["volatility"].has()) s.axes.push_back(axis(hedge["volatility"], false, std::nullopt, volatility()));
+  else copy_axis(hedge["volatility"], "market.volatility");
+  s.axes.push_back(axis(hedge["band"], false, 0.0, at_least(0)));        // delta units (shares)
+  s.axes.push_back(choice_axis(hedge["to"], hedge_to_names(), "edge"));
+  s.axes.push_back(axis(hedge["risk_aversion"], false, 1.0, greater(0)));
+  s.axes.push_back(axis(hedge["move"], false, 0.0, at_least(0)));        // fraction of spot
+
+  s.axes.push_back(axis(costs["proportional"], false, 0.0, fraction()));  // of traded notional
+  s.axes.push_back(axis(costs["fixed"], false, 0.0, at_least(0)));        // currency per trading rebalance
+  s.axes.push_back(axis(costs["half_spread"], false, 0.0, fraction()));   // fraction of spot
+  s.axes.push_back(axis(costs["half_spread_per_vol"], false, 0.0, [](const Field& f, double v) {
+    f.check(v, v >= 0, "must be >= 0");
+    f.check(v, v <= 10, "must be <= 10");
   }));
+  s.axes.push_back(axis(costs["impact_eta"], false, 0.0, at_least(0)));
+  s.axes.push_back(axis(costs["volume"], false, 1e6, greater(0)));        // shares
+  s.axes.push_back(axis(costs["lot"], false, 0.0, at_least(0)));          // shares; 0 = no rounding
+  if (costs["on_initial"].has()) s.costs_on_initial = costs["on_initial"].boolean();
+  if (costs["on_unwind"].has()) s.costs_on_unwind = costs["on_unwind"].boolean();
+
+  const std::vector<std::string> keys = sweep_keys(s.book.size());
+  if (s.axes.size() != keys.size()) throw std::logic_error("experiment: axes out of step with sweep_keys()");
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    if (s.axes[i].key != keys[i]) throw std::logic_error("experiment: axis " + s.axes[i].key + " where " + keys[i] + " belongs");
+
+  // Zip groups: those written in [sweep], then a defaulted copy of a listed axis joins that axis'
+  // group (a new one when it is in none).
+  int n_zip = read_zip(src, doc, s, defaulted);
+  for (const auto& [key, from] : defaulted) {
+    SweepAxis& original = axis_of(s, from);
+    if (!original.listed) continue;
+    if (original.zip < 0) original.zip = n_zip++;
+    axis_of(s, key).zip = original.zip;
+  }
 
   const Section output = section(src, doc, "output");
   if (const Field f = output["histogram_bins"]; f.has()) {
@@ -360,6 +545,13 @@ Study read_study(const std::string& src, const toml::table& doc, const std::stri
       s.quantile_levels.push_back(q);
     }
   }
+  if (const Field f = output["baseline"]; f.has()) {
+    const std::int64_t b = f.check(f.integer(), f.integer() >= 0, "must be >= 0");
+    const std::size_t cells = cell_count(s);
+    if (static_cast<std::uint64_t>(b) >= cells)
+      f.fail(fmt::format("must be < the number of cells ({}), got {}", cells, b));
+    s.baseline = static_cast<int>(f.check(b, b <= std::numeric_limits<int>::max(), "must fit an int"));
+  }
   return s;
 }
 
@@ -369,11 +561,6 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(b, s.find_last_not_of(" \t") - b + 1));
 }
 
-std::optional<std::size_t> index_of(const std::string& part) {
-  if (part.empty() || part.size() > 9 || 
-      !std::all_of(part.begin(), part.end(), [](unsigned char c) { return std::isdigit(c); })) return std::nullopt;
-  return std::stoul(part);
-}
 
 // "KEY=VALUE" with VALUE read as TOML, applied to the raw document so that validation afterwards
 // treats an override exactly like the same value written in the file.

@@ -38,6 +38,17 @@ constexpr StatColumn kStatColumns[] = {
     {"es_95", &CellStats::es_95},           {"var_99", &CellStats::var_99},
     {"es_99", &CellStats::es_99},           {"mean_cost", &CellStats::mean_cost},
     {"mean_trades", &CellStats::mean_trades}, {"derman_kamal_std", &CellStats::derman_kamal_std},
+    {"std_cost", &CellStats::std_cost},
+    {"mean_turnover_shares", &CellStats::mean_turnover_shares},
+    {"mean_turnover_notional", &CellStats::mean_turnover_notional},
+    {"var_95_se", &CellStats::var_95_se},   {"var_99_se", &CellStats::var_99_se},
+    {"es_95_se", &CellStats::es_95_se},     {"es_99_se", &CellStats::es_99_se},
+    {"diff_mean", &CellStats::diff_mean},   {"diff_mean_se", &CellStats::diff_mean_se},
+    {"diff_mean_se_unpaired", &CellStats::diff_mean_se_unpaired},
+    {"diff_std", &CellStats::diff_std},     {"diff_std_se", &CellStats::diff_std_se},
+    {"diff_std_se_unpaired", &CellStats::diff_std_se_unpaired},
+    {"bkl_std", &CellStats::bkl_std},       {"leland_volatility", &CellStats::leland_volatility},
+    {"ahmad_wilmott_mean", &CellStats::ahmad_wilmott_mean},
 };
 
 // The writer's temporary name; check_output_path probes with the same name so that an over-long
@@ -155,10 +166,21 @@ void validate(const RunResult& r) {
     throw std::runtime_error(fmt::format("{} cell coordinates for {} cells", r.cell_coords.size(), n));
   for (std::size_t c = 0; c < n; ++c) {
     const CellStats& s = r.cells[c];
-    if (r.cell_coords[c].size() != r.study.axes.size() || s.quantiles.size() != r.quantile_levels.size() ||
-        s.histogram_counts.size() != bins || s.histogram_edges.size() != bins + 1)
+    const std::size_t levels = r.quantile_levels.size();
+    if (r.cell_coords[c].size() != r.study.axes.size() || s.quantiles.size() != levels ||
+        s.quantiles_lo.size() != levels || s.quantiles_hi.size() != levels || s.histogram_counts.size() != bins ||
+        s.histogram_edges.size() != bins + 1)
       throw std::runtime_error(fmt::format("cell {}: coordinates, quantiles or histogram of the wrong size", c));
+    for (std::size_t a = 0; a < r.study.axes.size(); ++a) {
+      const SweepAxis& ax = r.study.axes[a];
+      const double v = r.cell_coords[c][a];
+      if (!ax.labels.empty() && !(v >= 0 && v < double(ax.labels.size()) && v == std::floor(v)))
+        throw std::runtime_error(fmt::format("cell {}: {} = {} is not a choice index (0..{})", c, ax.key, v,
+                                             ax.labels.size() - 1));
+    }
   }
+  if (n > 0 && (r.baseline < 0 || std::size_t(r.baseline) >= n))
+    throw std::runtime_error(fmt::format("baseline cell {} of {} cells", r.baseline, n));
   if (!r.samples.empty() && (r.study.paths <= 0 || r.samples.size() != n * std::size_t(r.study.paths)))
     throw std::runtime_error(fmt::format("{} samples for {} cells x {} paths", r.samples.size(), n, r.study.paths));
 }
@@ -191,10 +213,17 @@ void write_file(const RunResult& r, const std::string& file_name) {
       for (std::size_t c = 0; c < n; ++c) col[c] = r.cell_coords[c][a];
       std::vector<std::int64_t> icol(n);
       for (std::size_t c = 0; c < n; ++c) icol[c] = std::llround(col[c]);
-      Handle ds = ax.integer ? dataset(cells, name, H5T_STD_I64LE, H5T_NATIVE_INT64, icol.data(), {n})
-                             : dataset(cells, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, col.data(), {n});
+      // A string axis (hedge.policy): each cell's label, variable-length UTF-8 (str in h5py).
+      std::vector<const char*> scol(n);
+      for (std::size_t c = 0; !ax.labels.empty() && c < n; ++c) scol[c] = ax.labels[std::size_t(col[c])].c_str();
+      const Handle str_type = utf8_type();
+      Handle ds = !ax.labels.empty() ? dataset(cells, name, str_type, str_type, scol.data(), {n})
+                  : ax.integer       ? dataset(cells, name, H5T_STD_I64LE, H5T_NATIVE_INT64, icol.data(), {n})
+                                     : dataset(cells, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, col.data(), {n});
       attr_str(ds, "key", ax.key);
       attr_i32(ds, "listed", ax.listed ? 1 : 0);
+      attr_i32(ds, "zip", ax.zip);
+      if (!ax.labels.empty()) attr_str(ds, "choices", fmt::format("{}", fmt::join(ax.labels, ",")));
       if (ax.listed) listed.push_back(ax.key);
     }
     attr_str(cells, "axes", fmt::format("{}", fmt::join(listed, ",")));
@@ -205,15 +234,19 @@ void write_file(const RunResult& r, const std::string& file_name) {
     }
 
     const hsize_t levels = r.quantile_levels.size(), bins = n ? r.cells[0].histogram_counts.size() : 0;
-    std::vector<double> quantiles, edges;
+    std::vector<double> quantiles, quantiles_lo, quantiles_hi, edges;
     std::vector<std::uint64_t> counts;
     for (const CellStats& s : r.cells) {
       quantiles.insert(quantiles.end(), s.quantiles.begin(), s.quantiles.end());
+      quantiles_lo.insert(quantiles_lo.end(), s.quantiles_lo.begin(), s.quantiles_lo.end());
+      quantiles_hi.insert(quantiles_hi.end(), s.quantiles_hi.begin(), s.quantiles_hi.end());
       counts.insert(counts.end(), s.histogram_counts.begin(), s.histogram_counts.end());
       edges.insert(edges.end(), s.histogram_edges.begin(), s.histogram_edges.end());
     }
     dataset_f64(cells, "quantile_levels", r.quantile_levels, {levels});
     dataset_f64(cells, "quantiles", quantiles, {n, levels});
+    dataset_f64(cells, "quantiles_lo", quantiles_lo, {n, levels});
+    dataset_f64(cells, "quantiles_hi", quantiles_hi, {n, levels});
     dataset(cells, "histogram_counts", H5T_STD_U64LE, H5T_NATIVE_UINT64, counts.data(), {n, bins});
     dataset_f64(cells, "histogram_edges", edges, {n, bins + 1});
   }
@@ -240,6 +273,7 @@ void write_file(const RunResult& r, const std::string& file_name) {
   attr_i64(file, "paths", s.paths);
   attr_i64(file, "threads", p.threads);
   attr_f64(file, "elapsed_seconds", p.elapsed_seconds);
+  attr_i64(file, "baseline", r.baseline);
   attr_str(file, "study_name", s.name);
   attr_str(file, "model", s.model);
   attr_str(file, "experiment", s.effective_text);

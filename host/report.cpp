@@ -16,10 +16,14 @@ void print_report(const RunResult& r, std::ostream& os) {
   for (std::size_t a = 0; a < s.axes.size(); ++a)
     if (s.axes[a].listed || s.axes[a].key == "hedge.rebalances" || s.axes[a].key == "costs.proportional")
       cols.push_back(a);
+  // Name columns by the key's last part, or the whole key where two would read the same.
   std::string head, rule;
   for (std::size_t a : cols) {
     const std::string& k = s.axes[a].key;
-    head += fmt::format("{:>12} ", k.substr(k.find('.') + 1));
+    std::string name = k.substr(k.rfind('.') + 1);
+    for (std::size_t b : cols)
+      if (b != a && s.axes[b].key.substr(s.axes[b].key.rfind('.') + 1) == name) name = k;
+    head += fmt::format("{:>12} ", name);
   }
   head += fmt::format("{:>10} {:>18} {:>17} {:>6} {:>6} {:>7} {:>7} {:>7} {:>7} {:>8} {:>7} {:>8}", "book val",
                       "mean", "std", "skew", "kurt", "VaR95", "ES95", "VaR99", "ES99", "cost", "trades", "DK std");
@@ -29,7 +33,11 @@ void print_report(const RunResult& r, std::ostream& os) {
     std::string row;
     for (std::size_t a : cols) {
       const double v = r.cell_coords[c][a];
-      row += s.axes[a].integer ? fmt::format("{:>12} ", static_cast<long long>(v)) : fmt::format("{:>12.6g} ", v);
+      const SweepAxis& ax = s.axes[a];
+      if (!ax.labels.empty())
+        row += fmt::format("{:>12} ", ax.labels[static_cast<std::size_t>(v)]);
+      else
+        row += ax.integer ? fmt::format("{:>12} ", static_cast<long long>(v)) : fmt::format("{:>12.6g} ", v);
     }
     row += fmt::format("{:>10.5f} {:>8.4f} +-{:<7.4f} {:>7.4f} +-{:<7.4f} {:>6.2f} {:>6.2f} {:>7.3f} {:>7.3f} "
                        "{:>7.3f} {:>7.3f} {:>8.4f} {:>7.1f} {:>8}",

@@ -1,6 +1,7 @@
 #pragma once
 // What a run produces: per-cell statistics plus provenance. Written to HDF5 by h5_writer.
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,26 @@ struct CellStats {
   double mean_cost = 0.0;    // costs paid, valued at maturity
   double mean_trades = 0.0;  // rebalances that traded, initial hedge and unwind included
   double derman_kamal_std = 0.0;  // sqrt(pi/4) vega sigma / sqrt(N); NaN where it does not apply
+
+  static constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  // Costs and turnover (NaN where the run did not record them).
+  double std_cost = kNaN;                // sample standard deviation (n - 1) of the cost paid
+  double mean_turnover_shares = kNaN;    // sum over the path's trades of |shares traded|
+  double mean_turnover_notional = kNaN;  // sum over the path's trades of |shares traded| x spot
+  // Error bars of the tail measures: standard errors of var_95, var_99, es_95, es_99.
+  double var_95_se = kNaN, var_99_se = kNaN, es_95_se = kNaN, es_99_se = kNaN;
+  // Paired differences against the baseline cell (RunResult::baseline), on the same paths: this
+  // cell minus the baseline. *_se is the paired standard error, *_se_unpaired the one that
+  // ignores the common random numbers (sqrt(se_a^2 + se_b^2)).
+  double diff_mean = kNaN, diff_mean_se = kNaN, diff_mean_se_unpaired = kNaN;
+  double diff_std = kNaN, diff_std_se = kNaN, diff_std_se_unpaired = kNaN;
+  // Closed forms where one applies (NaN otherwise).
+  double bkl_std = kNaN;             // Bertsimas, Kogan & Lo (2000) standard deviation of the hedging error
+  double leland_volatility = kNaN;   // Leland (1985) modified volatility
+  double ahmad_wilmott_mean = kNaN;  // Ahmad & Wilmott (2005) expected P&L, hedging at implied vs realised vol
+
   std::vector<double> quantiles;                // one per quantile level
+  std::vector<double> quantiles_lo, quantiles_hi;  // distribution-free 95% CI of each quantile
   std::vector<std::uint64_t> histogram_counts;  // histogram_bins
   std::vector<double> histogram_edges;          // histogram_bins + 1
 };
@@ -32,6 +52,7 @@ struct RunResult {
   Study study;
   std::vector<std::vector<double>> cell_coords;  // [cell][axis], axes as in study.axes
   std::vector<CellStats> cells;
+  int baseline = 0;  // the cell the diff_* statistics are taken against
   std::vector<double> quantile_levels;
   std::vector<double> samples;  // [cells x paths], row-major; empty unless study.samples
   Provenance prov;

@@ -52,12 +52,12 @@ static double available_memory() {
 
 PreparedRun prepare_run(const Study& study, const RunOptions& opt) {
   PreparedRun p{resolve_backend(opt.backend), make_plan(study)};
-  // Every path's P&L, cost and trade count is kept for exact quantiles (20 bytes per path and cell),
+  // Every path's P&L, cost, trades and turnover are kept for exact quantiles (36 bytes per path and cell),
   // plus a sorted copy per reducing thread and the optional samples.
   const double cells = static_cast<double>(p.plan.job.cells.size());
   const double reducers = std::min(static_cast<double>(cpu_threads(opt.threads)), cells);
   const double need =
-      static_cast<double>(study.paths) * (cells * (20.0 + (study.samples ? 8.0 : 0.0)) + 8.0 * reducers);
+      static_cast<double>(study.paths) * (cells * (36.0 + (study.samples ? 8.0 : 0.0)) + 8.0 * reducers);
   const double have = available_memory();
   if (have > 0 && need > 0.9 * have)
     throw InputError(fmt::format("study.paths: {} paths x {} cells need about {:.1f} GB of memory for per-path "
@@ -109,13 +109,23 @@ RunResult execute_run(const Study& study, PreparedRun prepared, const RunOptions
     pool.emplace_back([&, t] {
       for (int c = t; c < ncells; c += nthreads) {
         const std::size_t off = static_cast<std::size_t>(c) * study.paths;
-        cell_statistics(out.pnl.data() + off, out.cost.data() + off, out.trades.data() + off, study.paths,
-                        r.quantile_levels, study.histogram_bins, r.cells[c]);
+        const CellSamples x{out.pnl.data() + off, out.cost.data() + off, out.trades.data() + off,
+                            out.turnover_shares.data() + off, out.turnover_notional.data() + off, study.paths};
+        cell_statistics(x, r.quantile_levels, study.histogram_bins, r.cells[c]);
         r.cells[c].premium = plan.job.cells[c].book_value;
         r.cells[c].derman_kamal_std = plan.derman_kamal_std[c];
+        r.cells[c].bkl_std = plan.bkl_std[c];
+        r.cells[c].ahmad_wilmott_mean = plan.ahmad_wilmott_mean[c];
+        r.cells[c].leland_volatility = plan.leland_volatility[c];
       }
     });
   for (auto& t : pool) t.join();
+  // Paired differences against the baseline cell, on the common paths.
+  r.baseline = study.baseline;
+  const double* base = out.pnl.data() + static_cast<std::size_t>(study.baseline) * study.paths;
+  for (int c = 0; c < ncells; ++c)
+    paired_statistics(out.pnl.data() + static_cast<std::size_t>(c) * study.paths, base, study.paths,
+                      r.cells[study.baseline], r.cells[c]);
   if (study.samples) r.samples = out.pnl;
 
   r.prov.version = HEDGELAB_VERSION;

@@ -1,7 +1,8 @@
 #pragma once
-// Statistics of one cell's per-path P&L. Sums run in path order, so the result is a pure function of
-// the samples: the same for any thread count or batch size.
+// Statistics of one cell's per-path results. Sums run in path order, so the result is a pure function
+// of the samples: the same for any thread count or batch size.
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "host/results.hpp"
@@ -14,9 +15,33 @@ const std::vector<double>& default_quantile_levels();
 // default): h = (n - 1) p, Q = x[floor h] + (h - floor h)(x[floor h + 1] - x[floor h]). sorted ascending.
 double quantile_sorted(const std::vector<double>& sorted, double p);
 
-// Fills every statistic of CellStats except premium and derman_kamal_std.
-// pnl, cost, trades: n values each for this cell.
-void cell_statistics(const double* pnl, const double* cost, const std::uint32_t* trades, std::int64_t n,
-                     const std::vector<double>& levels, int bins, CellStats& out);
+// The normal quantile of the two-sided 95% intervals: Phi^-1(0.975).
+constexpr double kZ95 = 1.959964;
+
+// 0-based indices (j, k) into the sorted sample of the distribution-free 95% confidence interval of
+// the p-quantile from order statistics (binomial normal approximation, e.g. Conover 1999, sec. 3.2):
+// j = floor(n p - z sqrt(n p (1 - p))), k = ceil(n p + z sqrt(n p (1 - p))), both clamped to [0, n - 1].
+std::pair<std::int64_t, std::int64_t> quantile_ci_indices(std::int64_t n, double p);
+
+// One cell's per-path results, n of each, in path order. pnl is required; a null cost, trades or
+// turnover pointer leaves its statistics NaN.
+struct CellSamples {
+  const double* pnl;
+  const double* cost;
+  const std::uint32_t* trades;
+  const double* turnover_shares;
+  const double* turnover_notional;
+  std::int64_t n;
+};
+
+// Fills every statistic of CellStats except premium, derman_kamal_std, the theory columns (bkl_std,
+// leland_volatility, ahmad_wilmott_mean) and the diff_* columns (paired_statistics).
+void cell_statistics(const CellSamples& x, const std::vector<double>& levels, int bins, CellStats& out);
+
+// Fills the diff_* fields of out for cell pnl against the baseline's pnl (same paths, same order).
+// out and base must already hold cell_statistics of pnl and base_pnl (the unpaired standard errors
+// use their stderr_mean and stderr_std).
+void paired_statistics(const double* pnl, const double* base_pnl, std::int64_t n, const CellStats& base,
+                       CellStats& out);
 
 }  // namespace hl

@@ -20,13 +20,16 @@ struct OptionSpec {
   double quantity = 0.0;  // negative = sold
 };
 
-// A sweepable key. A scalar in the file is an axis of one value; a list is a sweep axis.
-// Cells are the cartesian product of all axes, the last axis varying fastest.
+// A sweepable key. Every sweepable key is an axis: a scalar in the file (or its default) is an axis
+// of one value, a list is a true sweep axis. Cells are the cartesian product of the axes, the last
+// varying fastest, except that axes zipped together ([sweep] zip) advance in step as one.
 struct SweepAxis {
-  std::string key;             // "hedge.rebalances"
-  std::vector<double> values;  // integers are stored exactly (|n| < 2^53)
-  bool integer = false;        // written as int64 in HDF5
-  bool listed = false;         // given as a list in the experiment (a true sweep axis)
+  std::string key;                  // "hedge.rebalances"
+  std::vector<double> values;       // numbers; for a choice axis, indices into labels
+  std::vector<std::string> labels;  // the choices of a string axis ("hedge.policy"); empty for numbers
+  bool integer = false;             // written as int64 in HDF5
+  bool listed = false;              // given as a list in the experiment (a true sweep axis)
+  int zip = -1;                     // axes with the same zip group >= 0 advance together
 };
 
 struct Study {
@@ -35,21 +38,22 @@ struct Study {
   std::int64_t paths = 0;
   std::uint64_t seed = 0;
   std::string precision = "fp64";
-  // [market]
+  // [market] (spot, rate, drift, volatility are axes)
   std::string model = "gbm";
-  double spot = 0.0;
-  double rate = 0.0;
-  double drift = 0.0;       // real-world drift of the simulated spot (default: rate)
-  double volatility = 0.0;  // volatility of the simulated spot
   int steps = 0;            // simulation grid; 0 = the finest grid the sweep needs (lcm of rebalances)
-  // [[book]]
+  // [[book]]: kind and maturity; strike and quantity are axes book.N.strike, book.N.quantity (the
+  // OptionSpec fields hold their first value)
   std::vector<OptionSpec> book;
-  // Sweep axes, in this order: hedge.rebalances, hedge.volatility, costs.proportional.
+  // [costs] switches (not sweepable)
+  bool costs_on_initial = true;  // the initial hedge pays costs
+  bool costs_on_unwind = true;   // the unwind at the horizon pays costs
+  // Every sweepable key, in the canonical order of sweep_keys().
   std::vector<SweepAxis> axes;
   // [output]
   int histogram_bins = 200;
   bool samples = false;
   std::vector<double> quantile_levels;  // default: 0.001 0.01 0.05 0.25 0.5 0.75 0.95 0.99 0.999
+  int baseline = 0;                     // the cell paired differences are taken against
 
   // Provenance.
   std::string source_path;              // file it came from ("" when parsed from a string)
@@ -62,7 +66,29 @@ struct Study {
       if (a.key == key) return a;
     throw std::logic_error("no sweep axis " + key);
   }
+  std::size_t axis_index(const std::string& key) const {
+    for (std::size_t a = 0; a < axes.size(); ++a)
+      if (axes[a].key == key) return a;
+    throw std::logic_error("no sweep axis " + key);
+  }
+  // The axis' first value (its only one when it is not swept).
+  double first(const std::string& key) const { return axis(key).values.at(0); }
 };
+
+// The sweepable keys of a study with n_book options, in canonical (axis) order:
+// market.spot, market.rate, market.drift, market.volatility, book.N.strike, book.N.quantity (each N),
+// hedge.policy, hedge.rebalances, hedge.volatility, hedge.band, hedge.to, hedge.risk_aversion,
+// hedge.move, costs.proportional, costs.fixed, costs.half_spread, costs.half_spread_per_vol,
+// costs.impact_eta, costs.volume, costs.lot.
+std::vector<std::string> sweep_keys(std::size_t n_book);
+
+// The choices of the string axes.
+const std::vector<std::string>& policy_names();  // time band whalley_wilmott zakamouline move leland static none
+const std::vector<std::string>& hedge_to_names();  // edge target
+
+// Cell enumeration: the number of cells, and the value index of each axis for cell c.
+std::size_t cell_count(const Study& s);
+std::vector<std::size_t> cell_indices(const Study& s, std::size_t cell);
 
 // Reads and validates an experiment; throws InputError with one line naming the key on bad input.
 // overrides are "KEY=VALUE" strings, VALUE read as TOML; "book.0.strike" addresses the first [[book]].

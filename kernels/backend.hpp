@@ -10,17 +10,34 @@
 
 namespace hl {
 
-struct SimJob {
+// Cells that share a simulated path: the same market and book. Every group draws the same normals
+// (seed, path, step), so cells of different groups still compare on common random numbers.
+struct PathGroup {
   PathParams params;  // table pointers are set by the backend from the vectors below
   std::vector<double> discount, sqrt_tau, inv_sqrt_tau;
-  std::vector<CellParams> cells;  // all cells; backends split them into passes of kMaxCellsPerPass
-  std::vector<int> cell_vol_index;  // per cell: index of its hedge volatility (vol_group is per pass)
+  double short_gamma = 1.0;  // +1 when the book is short gamma at t0, -1 when long (Zakamouline's sign)
+};
+
+struct SimJob {
+  std::vector<PathGroup> groups;
+  std::vector<CellParams> cells;    // all cells, in output order
+  std::vector<int> cell_group;      // path group of each cell
+  std::vector<int> cell_vol_index;  // cells of one group with the same index share delta evaluations
   std::int64_t paths = 0;
 };
 
+// A pass: consecutive cells of one path group, at most kMaxCellsPerPass, hedged on one simulation of
+// each path; vol_group renumbered within the pass.
+struct Pass {
+  int group = 0, first = 0, count = 0;
+  std::vector<CellParams> cells;
+};
+std::vector<Pass> make_passes(const SimJob& job);
+
 struct SimOutput {
-  std::vector<double> pnl, cost;       // [cells x paths]
-  std::vector<std::uint32_t> trades;   // [cells x paths]
+  std::vector<double> pnl, cost, turnover_shares, turnover_notional;  // [cells x paths]
+  std::vector<std::uint32_t> trades;                                 // [cells x paths]
+  void resize(std::size_t cells, std::int64_t paths);
 };
 
 struct BackendOptions {
@@ -28,9 +45,6 @@ struct BackendOptions {
   std::int64_t batch = 0;   // paths per work item; 0 = backend default
   std::function<void(std::int64_t paths_done)> progress;  // called on the calling thread
 };
-
-// Cells [first, first+count) as one pass, with vol_group renumbered within the pass.
-std::vector<CellParams> make_pass(const SimJob& job, int first, int count);
 
 void simulate_cpu(const SimJob& job, const BackendOptions& opt, SimOutput& out);
 void simulate_cuda(const SimJob& job, const BackendOptions& opt, SimOutput& out);

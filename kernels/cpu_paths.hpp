@@ -1,7 +1,8 @@
 #pragma once
-// The CPU backend's inner loop: hedge paths [p0, p1) for one pass of cells and write each path's
+// The CPU backend's inner loops: hedge paths [p0, p1) for one pass of cells and write each path's
 // results to out arrays laid out [cell][path] (element (c, p) at c * stride + p).
 #include <cstdint>
+#include <vector>
 
 #include "kernels/params.hpp"
 
@@ -11,13 +12,25 @@ struct CpuOut {
   double* pnl;
   double* cost;
   std::uint32_t* trades;
+  double* turnover_shares;
+  double* turnover_notional;
   std::int64_t stride;
 };
 
-void hedge_paths_scalar(const PathParams& P, const CellParams* cells, int ncells, std::int64_t p0,
-                        std::int64_t p1, const CpuOut& out);
-void hedge_paths_avx2(const PathParams& P, const CellParams* cells, int ncells, std::int64_t p0, std::int64_t p1,
-                      const CpuOut& out);
+void hedge_paths_scalar(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
+                        std::int64_t p0, std::int64_t p1, const CpuOut& out);
+void hedge_paths_avx2(const PathParams& P, const CellParams* cells, int ncells, double short_gamma, std::int64_t p0,
+                      std::int64_t p1, const CpuOut& out);
+
+// One path's ledger for cell `cell` of a pass, every grid step, with the loop this CPU runs (so that
+// the final P&L is the same bits as in a full run). Columns: step, spot, position, trade, fee, cash
+// and book_cash in t0 money; pnl receives the path's final P&L for that cell.
+struct LedgerLine {
+  int step;
+  double spot, position, trade, fee, cash, book_cash;
+};
+void trace_path_cpu(const PathParams& P, const CellParams* cells, int ncells, double short_gamma, std::uint64_t path,
+                    int cell, std::vector<LedgerLine>& lines, double& pnl);
 
 // The loop this CPU runs: "avx2" (4 paths per vector, needs AVX2 and FMA) or "scalar".
 // HEDGELAB_CPU_SIMD=scalar forces the scalar loop.

@@ -3,10 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <thread>
-
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
 #include "kernels/backend.hpp"
 #include "kernels/cpu_paths.hpp"
@@ -14,17 +13,54 @@
 
 namespace hl {
 
-void hedge_paths_scalar(const PathParams& P, const CellParams* cells, int ncells, std::int64_t p0,
-                        std::int64_t p1, const CpuOut& out) {
+void trace_path_avx2(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
+                     std::uint64_t path, int cell, std::vector<LedgerLine>& lines, double& pnl);
+
+std::vector<Pass> make_passes(const SimJob& job) {
+  std::vector<Pass> passes;
+  const int ncells = static_cast<int>(job.cells.size());
+  for (int c = 0; c < ncells;) {
+    Pass p;
+    p.group = job.cell_group[c];
+    p.first = c;
+    std::vector<int> seen;  // volatility indices in order of first use
+    while (c < ncells && job.cell_group[c] == p.group && p.count < kMaxCellsPerPass) {
+      CellParams cell = job.cells[c];
+      const int v = job.cell_vol_index[c];
+      auto it = std::find(seen.begin(), seen.end(), v);
+      if (it == seen.end()) it = seen.insert(seen.end(), v);
+      cell.vol_group = static_cast<int>(it - seen.begin());
+      p.cells.push_back(cell);
+      ++p.count;
+      ++c;
+    }
+    passes.push_back(std::move(p));
+  }
+  return passes;
+}
+
+void SimOutput::resize(std::size_t cells, std::int64_t paths) {
+  const std::size_t n = cells * static_cast<std::size_t>(paths);
+  pnl.assign(n, 0.0);
+  cost.assign(n, 0.0);
+  turnover_shares.assign(n, 0.0);
+  turnover_notional.assign(n, 0.0);
+  trades.assign(n, 0u);
+}
+
+void hedge_paths_scalar(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
+                        std::int64_t p0, std::int64_t p1, const CpuOut& out) {
   PathOut po[kMaxCellsPerPass];
   for (std::int64_t p = p0; p < p1; ++p) {
     PhiloxNormals z = philox_normals(P.seed, static_cast<std::uint64_t>(p));
-    hedge_path(P, cells, ncells, z, po);
+    hedge_path(P, cells, ncells, z, po, NoLedger{}, short_gamma);
     for (int c = 0; c < ncells; ++c) {
       const std::int64_t at = c * out.stride + p;
       out.pnl[at] = po[c].pnl;
       out.cost[at] = po[c].cost;
       out.trades[at] = static_cast<std::uint32_t>(po[c].trades);
+      out.turnover_shares[at] = po[c].turnover_shares;
+      out.turnover_notional[at] = po[c].turnover_notional;
     }
   }
 }
@@ -36,16 +72,16 @@ const char* cpu_simd() {
   return (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? "avx2" : "scalar";
 }
 
-std::vector<CellParams> make_pass(const SimJob& job, int first, int count) {
-  std::vector<CellParams> pass(job.cells.begin() + first, job.cells.begin() + first + count);
-  std::vector<int> seen;  // volatility indices in order of first use
-  for (int c = 0; c < count; ++c) {
-    const int v = job.cell_vol_index[first + c];
-    auto it = std::find(seen.begin(), seen.end(), v);
-    if (it == seen.end()) it = seen.insert(seen.end(), v);
-    pass[c].vol_group = static_cast<int>(it - seen.begin());
-  }
-  return pass;
+void trace_path_cpu(const PathParams& P, const CellParams* cells, int ncells, double short_gamma, std::uint64_t path,
+                    int cell, std::vector<LedgerLine>& lines, double& pnl) {
+  if (std::strcmp(cpu_simd(), "avx2") == 0) return trace_path_avx2(P, cells, ncells, short_gamma, path, cell, lines, pnl);
+  PathOut po[kMaxCellsPerPass];
+  PhiloxNormals z = philox_normals(P.seed, path);
+  auto keep = [&](const LedgerRow<double>& r) {
+    if (r.cell == cell) lines.push_back({r.step, r.spot, r.position, r.trade, r.fee, r.cash, r.book_cash});
+  };
+  hedge_path(P, cells, ncells, z, po, keep, short_gamma);
+  pnl = po[cell].pnl;
 }
 
 int cpu_threads(int requested) {
@@ -55,32 +91,30 @@ int cpu_threads(int requested) {
 }
 
 void simulate_cpu(const SimJob& job, const BackendOptions& opt, SimOutput& out) {
-  PathParams P = job.params;
-  P.discount = job.discount.data();
-  P.sqrt_tau = job.sqrt_tau.data();
-  P.inv_sqrt_tau = job.inv_sqrt_tau.data();
-  const int ncells = static_cast<int>(job.cells.size());
+  std::vector<PathParams> params;
+  for (const PathGroup& g : job.groups) {
+    PathParams P = g.params;
+    P.discount = g.discount.data();
+    P.sqrt_tau = g.sqrt_tau.data();
+    P.inv_sqrt_tau = g.inv_sqrt_tau.data();
+    params.push_back(P);
+  }
   const std::int64_t n = job.paths;
-  out.pnl.assign(static_cast<std::size_t>(ncells) * n, 0.0);
-  out.cost.assign(static_cast<std::size_t>(ncells) * n, 0.0);
-  out.trades.assign(static_cast<std::size_t>(ncells) * n, 0u);
-
-  std::vector<std::vector<CellParams>> passes;
-  for (int first = 0; first < ncells; first += kMaxCellsPerPass)
-    passes.push_back(make_pass(job, first, std::min(kMaxCellsPerPass, ncells - first)));
+  out.resize(job.cells.size(), n);
+  const std::vector<Pass> passes = make_passes(job);
 
   const std::int64_t batch = opt.batch > 0 ? opt.batch : 4096;
   const std::int64_t nbatches = (n + batch - 1) / batch;
   std::atomic<std::int64_t> next_batch{0}, done{0};
-
   const auto paths_fn = std::strcmp(cpu_simd(), "avx2") == 0 ? hedge_paths_avx2 : hedge_paths_scalar;
   auto worker = [&] {
     for (std::int64_t b; (b = next_batch.fetch_add(1)) < nbatches;) {
       const std::int64_t p0 = b * batch, p1 = std::min(n, p0 + batch);
-      for (std::size_t k = 0; k < passes.size(); ++k) {
-        const std::size_t first = k * kMaxCellsPerPass;
-        const CpuOut o{out.pnl.data() + first * n, out.cost.data() + first * n, out.trades.data() + first * n, n};
-        paths_fn(P, passes[k].data(), static_cast<int>(passes[k].size()), p0, p1, o);
+      for (const Pass& pass : passes) {
+        const std::size_t at = static_cast<std::size_t>(pass.first) * n;
+        const CpuOut o{out.pnl.data() + at, out.cost.data() + at, out.trades.data() + at,
+                       out.turnover_shares.data() + at, out.turnover_notional.data() + at, n};
+        paths_fn(params[pass.group], pass.cells.data(), pass.count, job.groups[pass.group].short_gamma, p0, p1, o);
       }
       done.fetch_add(p1 - p0);
     }

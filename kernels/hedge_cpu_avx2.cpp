@@ -9,13 +9,13 @@
 
 namespace hl {
 
-void hedge_paths_avx2(const PathParams& P, const CellParams* cells, int ncells, std::int64_t p0, std::int64_t p1,
-                      const CpuOut& out) {
+void hedge_paths_avx2(const PathParams& P, const CellParams* cells, int ncells, double short_gamma, std::int64_t p0,
+                      std::int64_t p1, const CpuOut& out) {
   PathOutT<d4> po[kMaxCellsPerPass];
   for (std::int64_t p = p0; p < p1; p += 4) {
     // A short last vector computes paths past p1 too; they are dropped (lanes never interact).
     auto z = philox_normals_x4(P.seed, static_cast<std::uint64_t>(p));
-    hedge_path(P, cells, ncells, z, po);
+    hedge_path(P, cells, ncells, z, po, NoLedger{}, short_gamma);
     const int lanes = static_cast<int>(p1 - p < 4 ? p1 - p : 4);
     for (int c = 0; c < ncells; ++c)
       for (int l = 0; l < lanes; ++l) {
@@ -23,8 +23,30 @@ void hedge_paths_avx2(const PathParams& P, const CellParams* cells, int ncells, 
         out.pnl[at] = po[c].pnl[l];
         out.cost[at] = po[c].cost[l];
         out.trades[at] = static_cast<std::uint32_t>(po[c].trades[l]);
+        out.turnover_shares[at] = po[c].turnover_shares[l];
+        out.turnover_notional[at] = po[c].turnover_notional[l];
       }
   }
+}
+
+namespace {
+// Keeps lane 0 of one cell's ledger rows.
+struct Lane0Ledger {
+  int cell;
+  std::vector<LedgerLine>* lines;
+  void operator()(const LedgerRow<d4>& r) const {
+    if (r.cell == cell)
+      lines->push_back({r.step, r.spot[0], r.position[0], r.trade[0], r.fee[0], r.cash[0], r.book_cash[0]});
+  }
+};
+}  // namespace
+
+void trace_path_avx2(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
+                     std::uint64_t path, int cell, std::vector<LedgerLine>& lines, double& pnl) {
+  PathOutT<d4> po[kMaxCellsPerPass];
+  auto z = philox_normals_x4(P.seed, path);  // the path in lane 0; lanes never interact
+  hedge_path(P, cells, ncells, z, po, Lane0Ledger{cell, &lines}, short_gamma);
+  pnl = po[cell].pnl[0];
 }
 
 }  // namespace hl

@@ -4,6 +4,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -24,17 +25,25 @@ struct CellPass {
   CellParams c[kMaxCellsPerPass];
 };
 
-__global__ void hedge_kernel(PathParams P, CellPass pass, int ncells, std::int64_t path0, std::int64_t npaths,
-                             double* pnl, double* cost, std::uint32_t* trades) {
+struct DeviceOut {
+  double *pnl, *cost, *turnover_shares, *turnover_notional;
+  std::uint32_t* trades;
+};
+
+__global__ void hedge_kernel(PathParams P, CellPass pass, int ncells, double short_gamma, std::int64_t path0,
+                             std::int64_t npaths, DeviceOut out) {
   const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= npaths) return;
   PhiloxNormals z = philox_normals(P.seed, static_cast<std::uint64_t>(path0 + i));
   PathOut po[kMaxCellsPerPass];
-  hedge_path(P, pass.c, ncells, z, po);
+  hedge_path(P, pass.c, ncells, z, po, NoLedger{}, short_gamma);
   for (int c = 0; c < ncells; ++c) {
-    pnl[c * npaths + i] = po[c].pnl;
-    cost[c * npaths + i] = po[c].cost;
-    trades[c * npaths + i] = static_cast<std::uint32_t>(po[c].trades);
+    const std::int64_t at = c * npaths + i;
+    out.pnl[at] = po[c].pnl;
+    out.cost[at] = po[c].cost;
+    out.trades[at] = static_cast<std::uint32_t>(po[c].trades);
+    out.turnover_shares[at] = po[c].turnover_shares;
+    out.turnover_notional[at] = po[c].turnover_notional;
   }
 }
 
@@ -83,55 +92,66 @@ void simulate_cuda(const SimJob& job, const BackendOptions& opt, SimOutput& out)
   HL_CUDA(cudaSetDevice(0));
   const int ncells = static_cast<int>(job.cells.size());
   const std::int64_t n = job.paths;
-  out.pnl.assign(static_cast<std::size_t>(ncells) * n, 0.0);
-  out.cost.assign(static_cast<std::size_t>(ncells) * n, 0.0);
-  out.trades.assign(static_cast<std::size_t>(ncells) * n, 0u);
+  out.resize(job.cells.size(), n);
 
-  DeviceBuffer<double> d_disc(job.discount.size()), d_sq(job.sqrt_tau.size()), d_isq(job.inv_sqrt_tau.size());
-  upload(d_disc, job.discount);
-  upload(d_sq, job.sqrt_tau);
-  upload(d_isq, job.inv_sqrt_tau);
-  PathParams P = job.params;
-  P.discount = d_disc.p;
-  P.sqrt_tau = d_sq.p;
-  P.inv_sqrt_tau = d_isq.p;
-
-  std::vector<CellPass> passes;
-  for (int first = 0; first < ncells; first += kMaxCellsPerPass) {
-    const std::vector<CellParams> cells = make_pass(job, first, std::min(kMaxCellsPerPass, ncells - first));
-    CellPass pass{};
-    std::copy(cells.begin(), cells.end(), pass.c);
-    passes.push_back(pass);
+  // Per path group: its tables on the device.
+  std::vector<PathParams> params;
+  std::vector<std::unique_ptr<DeviceBuffer<double>>> tables;
+  auto on_device = [&](const std::vector<double>& h) {
+    tables.push_back(std::make_unique<DeviceBuffer<double>>(h.size()));
+    upload(*tables.back(), h);
+    return tables.back()->p;
+  };
+  for (const PathGroup& g : job.groups) {
+    PathParams P = g.params;
+    P.discount = on_device(g.discount);
+    P.sqrt_tau = on_device(g.sqrt_tau);
+    P.inv_sqrt_tau = on_device(g.inv_sqrt_tau);
+    params.push_back(P);
   }
-  // Paths per batch: bounded by the free device memory (20 bytes per path and cell of a pass) and by
-  // 2^22 unless --batch-size says otherwise.
+  std::vector<CellPass> cell_passes;
+  const std::vector<Pass> passes = make_passes(job);
+  for (const Pass& p : passes) {
+    CellPass cp{};
+    std::copy(p.cells.begin(), p.cells.end(), cp.c);
+    cell_passes.push_back(cp);
+  }
+  // Paths per batch: bounded by half the free device memory (36 bytes per path and cell of a pass)
+  // and by 2^22 unless --batch-size says otherwise.
   const int pass_cells = std::min(kMaxCellsPerPass, ncells);
   std::size_t free_bytes = 0, total_bytes = 0;
   HL_CUDA(cudaMemGetInfo(&free_bytes, &total_bytes));
-  const std::int64_t fit = static_cast<std::int64_t>(free_bytes / 2 / (20 * static_cast<std::size_t>(pass_cells)));
+  const std::int64_t fit = static_cast<std::int64_t>(free_bytes / 2 / (36 * static_cast<std::size_t>(pass_cells)));
   const std::int64_t wanted = opt.batch > 0 ? opt.batch : (std::int64_t{1} << 22);
   const std::int64_t cap = std::max<std::int64_t>(1, std::min({wanted, n, fit}));
-  DeviceBuffer<double> d_pnl(cap * pass_cells), d_cost(cap * pass_cells);
+  DeviceBuffer<double> d_pnl(cap * pass_cells), d_cost(cap * pass_cells), d_tsh(cap * pass_cells),
+      d_tno(cap * pass_cells);
   DeviceBuffer<std::uint32_t> d_trades(cap * pass_cells);
+  const DeviceOut dout{d_pnl.p, d_cost.p, d_tsh.p, d_tno.p, d_trades.p};
 
   std::int64_t done = 0;
   for (std::int64_t p0 = 0; p0 < n; p0 += cap) {
     const std::int64_t m = std::min(cap, n - p0);
     for (std::size_t k = 0; k < passes.size(); ++k) {
-      const int first = static_cast<int>(k) * kMaxCellsPerPass;
-      const int count = std::min(kMaxCellsPerPass, ncells - first);
+      const Pass& pass = passes[k];
       const int threads = 128;
       const unsigned blocks = static_cast<unsigned>((m + threads - 1) / threads);
-      hedge_kernel<<<blocks, threads>>>(P, passes[k], count, p0, m, d_pnl.p, d_cost.p, d_trades.p);
+      hedge_kernel<<<blocks, threads>>>(params[pass.group], cell_passes[k], pass.count,
+                                        job.groups[pass.group].short_gamma, p0, m, dout);
       HL_CUDA(cudaGetLastError());
       HL_CUDA(cudaDeviceSynchronize());
       // Device row c holds m paths; it goes to host row first + c at column p0. One copy per row:
       // cudaMemcpy2D would need a host pitch of n x 8 bytes, over its limit past ~2.7e8 paths.
-      for (int c = 0; c < count; ++c) {
-        const std::size_t at = static_cast<std::size_t>(first + c) * n + p0;
-        HL_CUDA(cudaMemcpy(out.pnl.data() + at, d_pnl.p + c * m, m * sizeof(double), cudaMemcpyDeviceToHost));
-        HL_CUDA(cudaMemcpy(out.cost.data() + at, d_cost.p + c * m, m * sizeof(double), cudaMemcpyDeviceToHost));
-        HL_CUDA(cudaMemcpy(out.trades.data() + at, d_trades.p + c * m, m * sizeof(std::uint32_t),
+      for (int c = 0; c < pass.count; ++c) {
+        const std::size_t at = static_cast<std::size_t>(pass.first + c) * n + p0;
+        const std::size_t from = static_cast<std::size_t>(c) * m;
+        HL_CUDA(cudaMemcpy(out.pnl.data() + at, d_pnl.p + from, m * sizeof(double), cudaMemcpyDeviceToHost));
+        HL_CUDA(cudaMemcpy(out.cost.data() + at, d_cost.p + from, m * sizeof(double), cudaMemcpyDeviceToHost));
+        HL_CUDA(cudaMemcpy(out.turnover_shares.data() + at, d_tsh.p + from, m * sizeof(double),
+                           cudaMemcpyDeviceToHost));
+        HL_CUDA(cudaMemcpy(out.turnover_notional.data() + at, d_tno.p + from, m * sizeof(double),
+                           cudaMemcpyDeviceToHost));
+        HL_CUDA(cudaMemcpy(out.trades.data() + at, d_trades.p + from, m * sizeof(std::uint32_t),
                            cudaMemcpyDeviceToHost));
       }
     }

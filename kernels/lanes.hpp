@@ -13,6 +13,14 @@ HL_HD double vsqrt(double x) { return sqrt(x); }
 HL_HD double vabs(double x) { return fabs(x); }
 HL_HD double vpos(double x) { return fmax(x, 0.0); }                // max(x, 0)
 HL_HD double vabove(double x, double eps) { return x > eps ? 1.0 : 0.0; }  // 1 where x > eps, else 0
+HL_HD double vmin(double a, double b) { return fmin(a, b); }
+HL_HD double vmax(double a, double b) { return fmax(a, b); }
+HL_HD double vround(double x) { return rint(x); }  // to nearest, ties to even
+HL_HD double vcbrt(double x) { return cbrt(x); }
+HL_HD double vpow(double x, double y) { return pow(x, y); }
+// Masks: the result of a lane comparison, and a per-lane choice between two values.
+HL_HD bool vgt(double a, double b) { return a > b; }
+HL_HD double vselect(bool m, double a, double b) { return m ? a : b; }
 HL_HD void vsincos_2pi(double u, double& s, double& c) {             // sin and cos of 2 pi u
 #if defined(__CUDA_ARCH__)
   sincospi(2.0 * u, &s, &c);

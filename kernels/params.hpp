@@ -9,6 +9,18 @@ constexpr int kMaxBook = 16;           // options in one book
 constexpr int kMaxCellsPerPass = 16;   // cells hedged on one simulated path per pass
 constexpr int kMaxSteps = 10'000'000;  // simulation grid steps
 
+// Rebalance policies, in the order of policy_names() (host/study.cpp).
+enum Policy : int {
+  kPolicyTime = 0,       // every `stride` steps, to the Black-Scholes delta
+  kPolicyBand,           // when |position - delta| > band (checked every step)
+  kPolicyWhalleyWilmott, // Whalley & Wilmott (1997) asymptotic band, checked every step
+  kPolicyZakamouline,    // Zakamouline (2006) band around the delta at a modified volatility
+  kPolicyMove,           // when spot has moved by `move` (fraction) since the last hedge
+  kPolicyLeland,         // time-based at the Leland (1985) volatility (set as the hedge volatility)
+  kPolicyStatic,         // hedge at t0, hold to the horizon
+  kPolicyNone            // never hedge
+};
+
 struct BookEntry {
   double strike;
   double log_strike;
@@ -17,10 +29,15 @@ struct BookEntry {
   int expiry_step;   // grid step of the option's maturity (1..steps)
 };
 
-// What is common to every cell: the simulated path and the book.
+// What is common to every cell of a path group: the simulated path and the book. Cells whose market
+// and book differ (a swept market.volatility, a swept strike) are in different path groups, which
+// draw the same normals.
 struct PathParams {
   std::uint64_t seed;
   int steps;             // simulation grid: steps of dt = horizon / steps
+  double dt;
+  double rate;
+  double volatility;     // of the simulated spot
   double spot;
   double log_spot;
   double drift_dt;       // (mu - sigma^2/2) dt, exact GBM step in log space
@@ -38,13 +55,24 @@ struct PathParams {
 
 // One sweep cell: how this hedger trades on the common path.
 struct CellParams {
-  int stride;          // grid steps between rebalances: steps / rebalances
-  int vol_group;       // cells of one pass with the same hedge volatility share delta evaluations
-  double inv_vol;      // 1 / hedge volatility
-  double d1_coef;      // r / sigma_h + sigma_h / 2, so d1 = x inv_vol / sqrt(tau) + d1_coef sqrt(tau)
-  double proportional; // one-way cost as a fraction of traded notional
-  double book_value;   // sum of quantity x Black-Scholes price at t0, at the hedge volatility
+  int policy;            // Policy
+  int stride;            // time, leland: grid steps between rebalances (steps / rebalances)
+  int vol_group;         // cells of a pass with the same hedge volatility share delta evaluations
+  int to_edge;           // band policies: 1 = trade to the band's edge, 0 = to the delta
+  double hedge_vol;      // sigma_h: premium and deltas (the Leland volatility for leland)
+  double inv_vol;        // 1 / sigma_h
+  double d1_coef;        // r / sigma_h + sigma_h / 2, so d1 = x inv_vol / sqrt(tau) + d1_coef sqrt(tau)
+  double band;           // band: half-width in shares
+  double risk_aversion;  // whalley_wilmott, zakamouline: exponential utility gamma
+  double move;           // move: fraction of spot
+  // Costs of trading q shares at spot S: (linear_rate |q| S) + fixed [traded] + impact_coef S |q|^1.5
+  double linear_rate;    // proportional + half-spread (the half-spread is a fraction of spot)
+  double fixed;          // per rebalance that trades
+  double impact_coef;    // square-root impact eta sigma S |q| sqrt(|q| / volume) = impact_coef S |q|^1.5
+  double lot;            // hedge rounded to whole lots of this many shares; 0 = no rounding
+  int cost_initial;      // 1 = the initial hedge pays costs
+  int cost_unwind;       // 1 = the unwind at the horizon pays costs
+  double book_value;     // sum of quantity x Black-Scholes price at t0, at the hedge volatility
 };
-
 
 }  // namespace hl

@@ -14,6 +14,8 @@ __m256d _ZGVdN4v_log(__m256d);
 __m256d _ZGVdN4v_erfc(__m256d);
 __m256d _ZGVdN4v_sin(__m256d);
 __m256d _ZGVdN4v_cos(__m256d);
+__m256d _ZGVdN4v_cbrt(__m256d);
+__m256d _ZGVdN4vv_pow(__m256d, __m256d);
 }
 
 namespace hl {
@@ -29,6 +31,13 @@ inline d4 vsqrt(d4 x) { return (d4)_mm256_sqrt_pd((__m256d)x); }
 inline d4 vabs(d4 x) { return (d4)((i4)x & ~(i4)(d4{-0.0, -0.0, -0.0, -0.0})); }
 inline d4 vpos(d4 x) { return (d4)_mm256_max_pd((__m256d)x, _mm256_setzero_pd()); }
 inline d4 vabove(d4 x, double eps) { return (d4)((x > eps) & (i4)(d4{1.0, 1.0, 1.0, 1.0})); }
+inline d4 vmin(d4 a, d4 b) { return (d4)_mm256_min_pd((__m256d)a, (__m256d)b); }
+inline d4 vmax(d4 a, d4 b) { return (d4)_mm256_max_pd((__m256d)a, (__m256d)b); }
+inline d4 vround(d4 x) { return (d4)_mm256_round_pd((__m256d)x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+inline d4 vcbrt(d4 x) { return (d4)_ZGVdN4v_cbrt((__m256d)x); }
+inline d4 vpow(d4 x, d4 y) { return (d4)_ZGVdN4vv_pow((__m256d)x, (__m256d)y); }
+inline i4 vgt(d4 a, d4 b) { return a > b; }
+inline d4 vselect(i4 m, d4 a, d4 b) { return (d4)_mm256_blendv_pd((__m256d)b, (__m256d)a, (__m256d)m); }
 inline void vsincos_2pi(d4 u, d4& s, d4& c) {
   const d4 a = kTwoPi * u;
   s = (d4)_ZGVdN4v_sin((__m256d)a);

@@ -17,15 +17,21 @@ struct Paths {
   std::vector<std::uint32_t> trades;
 };
 
+// Runs one CPU inner loop over every pass of a plan with one path group.
 Paths cpu_loop(decltype(&hedge_paths_scalar) fn, const Plan& plan, std::int64_t n) {
-  PathParams P = plan.job.params;
-  P.discount = plan.job.discount.data();
-  P.sqrt_tau = plan.job.sqrt_tau.data();
-  P.inv_sqrt_tau = plan.job.inv_sqrt_tau.data();
-  const int ncells = static_cast<int>(plan.job.cells.size());
+  const std::size_t ncells = plan.job.cells.size();
   Paths out{std::vector<double>(ncells * n), std::vector<double>(ncells * n), std::vector<std::uint32_t>(ncells * n)};
-  const std::vector<CellParams> cells = make_pass(plan.job, 0, ncells);
-  fn(P, cells.data(), ncells, 0, n, CpuOut{out.pnl.data(), out.cost.data(), out.trades.data(), n});
+  std::vector<double> tsh(ncells * n), tno(ncells * n);
+  for (const Pass& pass : make_passes(plan.job)) {
+    const PathGroup& g = plan.job.groups[pass.group];
+    PathParams P = g.params;
+    P.discount = g.discount.data();
+    P.sqrt_tau = g.sqrt_tau.data();
+    P.inv_sqrt_tau = g.inv_sqrt_tau.data();
+    const std::size_t at = static_cast<std::size_t>(pass.first) * n;
+    fn(P, pass.cells.data(), pass.count, g.short_gamma, 0, n,
+       CpuOut{out.pnl.data() + at, out.cost.data() + at, out.trades.data() + at, tsh.data() + at, tno.data() + at, n});
+  }
   return out;
 }
 }  // namespace
@@ -66,8 +72,10 @@ TEST_CASE("backends: more cells than one pass holds equal the same cells run alo
   const RunResult r = run_study(all, o, &raw);
   REQUIRE(r.cells.size() == 18);
   for (std::size_t c = 0; c < 18; ++c) {
-    Study one = hl::test::make_study({hl::test::option(true, 100, 0.25, -1)}, {r.cell_coords[c][0]},
-                                     {r.cell_coords[c][1]}, {r.cell_coords[c][2]});
+    const double reb = r.cell_coords[c][r.study.axis_index("hedge.rebalances")];
+    const double hv = r.cell_coords[c][r.study.axis_index("hedge.volatility")];
+    const double cost = r.cell_coords[c][r.study.axis_index("costs.proportional")];
+    Study one = hl::test::make_study({hl::test::option(true, 100, 0.25, -1)}, {reb}, {hv}, {cost});
     one.steps = 6;
     one.paths = 500;
     SimOutput alone;

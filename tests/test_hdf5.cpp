@@ -37,6 +37,17 @@ const Col kStats[] = {
     {"es_95", &CellStats::es_95},             {"var_99", &CellStats::var_99},
     {"es_99", &CellStats::es_99},             {"mean_cost", &CellStats::mean_cost},
     {"mean_trades", &CellStats::mean_trades}, {"derman_kamal_std", &CellStats::derman_kamal_std},
+    {"std_cost", &CellStats::std_cost},
+    {"mean_turnover_shares", &CellStats::mean_turnover_shares},
+    {"mean_turnover_notional", &CellStats::mean_turnover_notional},
+    {"var_95_se", &CellStats::var_95_se},     {"var_99_se", &CellStats::var_99_se},
+    {"es_95_se", &CellStats::es_95_se},       {"es_99_se", &CellStats::es_99_se},
+    {"diff_mean", &CellStats::diff_mean},     {"diff_mean_se", &CellStats::diff_mean_se},
+    {"diff_mean_se_unpaired", &CellStats::diff_mean_se_unpaired},
+    {"diff_std", &CellStats::diff_std},       {"diff_std_se", &CellStats::diff_std_se},
+    {"diff_std_se_unpaired", &CellStats::diff_std_se_unpaired},
+    {"bkl_std", &CellStats::bkl_std},         {"leland_volatility", &CellStats::leland_volatility},
+    {"ahmad_wilmott_mean", &CellStats::ahmad_wilmott_mean},
 };
 
 struct TempDir {
@@ -61,9 +72,11 @@ std::vector<std::string> listing(const fs::path& dir) {
   return names;
 }
 
-// Two axes (an unlisted integer one and a listed float one, so "listed" and "integer" cannot be
-// confused), 3 cells, 3 quantile levels, 4 bins, 5 paths. Values like k/3 are not exact in
-// float32 or in short decimal, so any lossy path fails the exact comparisons.
+// Three axes (a listed string axis and a listed float axis zipped together, and an unlisted
+// integer axis, so "listed", "integer" and "zip" cannot be confused), 3 cells, 3 quantile levels,
+// 4 bins, 5 paths. Values like k/3 are not exact in float32 or in short decimal, so any lossy path
+// fails the exact comparisons. The string axis' values are not 0, 1, 2 in order, and one label is
+// not ASCII, so writing the index or the wrong label fails.
 hl::RunResult make_result(bool samples) {
   hl::RunResult r;
   hl::Study& s = r.study;
@@ -72,19 +85,25 @@ hl::RunResult make_result(bool samples) {
   s.seed = 18446744073709551557ull;  // above INT64_MAX: a signed seed would fail
   s.model = "gbm";
   s.samples = samples;
-  s.axes = {{"hedge.rebalances", {52}, true, false}, {"costs.proportional", {0.001, 0.0025, 1.0 / 3}, false, true}};
+  s.axes = {{"hedge.policy", {2, 0, 1}, {"time", "band", "whalley_wilmott \xE2\x9C\x93"}, false, true, 0},
+            {"hedge.rebalances", {52}, {}, true, false, -1},
+            {"costs.proportional", {0.001, 0.0025, 1.0 / 3}, {}, false, true, 0}};
   s.source_path = "experiments/unit.toml";
   s.source_text = "[study]\nname = \"unit\"\n";
   s.effective_text = "[study]\nname = \"unit study\"\npaths = 5\n";
   s.overrides = {"study.paths=5", "study.name=\"unit study\""};
   r.quantile_levels = {0.05, 0.5, 1.0 / 3};
   for (int c = 0; c < 3; ++c) {
-    r.cell_coords.push_back({52, s.axes[1].values[c]});
+    r.cell_coords.push_back({s.axes[0].values[c], 52, s.axes[2].values[c]});
     CellStats st;
     int k = 0;
-    for (const Col& col : kStats) st.*col.m = (c * 17 + ++k) / 3.0;
-    if (c == 1) st.derman_kamal_std = std::numeric_limits<double>::quiet_NaN();
-    for (int j = 0; j < 3; ++j) st.quantiles.push_back((c * 10 + j) / 7.0);
+    for (const Col& col : kStats) st.*col.m = (c * 100 + ++k) / 3.0;
+    if (c == 1) st.derman_kamal_std = st.bkl_std = std::numeric_limits<double>::quiet_NaN();
+    for (int j = 0; j < 3; ++j) {
+      st.quantiles.push_back((c * 10 + j) / 7.0);
+      st.quantiles_lo.push_back((c * 10 + j) / 7.0 - 1.0 / 9);
+      st.quantiles_hi.push_back((c * 10 + j) / 7.0 + 1.0 / 11);
+    }
     for (int b = 0; b < 4; ++b) st.histogram_counts.push_back((std::uint64_t(1) << 40) + c * 4 + b);
     for (int b = 0; b <= 4; ++b) st.histogram_edges.push_back(c - 1 + b / 3.0);
     r.cells.push_back(st);
@@ -92,6 +111,7 @@ hl::RunResult make_result(bool samples) {
       for (int p = 0; p < 5; ++p) r.samples.push_back((c * 5 + p) / 11.0 - 0.2);
   }
   r.prov = {"0.1.0", "abc123def456", "cpu", "test cpu \xC3\xA9", "fp64", 7, 12.5};
+  r.baseline = 2;  // not the default 0
   return r;
 }
 
@@ -142,6 +162,32 @@ Data read(hid_t file, const std::string& name) {
     }
   }
   return d;
+}
+
+// A 1-D variable-length UTF-8 string dataset, read back as strings.
+std::vector<std::string> read_strings(hid_t file, const std::string& name) {
+  INFO("dataset ", name);
+  Id ds{H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose};
+  REQUIRE(ds.id >= 0);
+  Id type{H5Dget_type(ds), H5Tclose}, space{H5Dget_space(ds), H5Sclose};
+  REQUIRE((type.id >= 0 && space.id >= 0));
+  CHECK(H5Tget_class(type) == H5T_STRING);
+  CHECK(H5Tis_variable_str(type) > 0);
+  CHECK(H5Tget_cset(type) == H5T_CSET_UTF8);
+  REQUIRE(H5Sget_simple_extent_ndims(space) == 1);
+  hsize_t n = 0;
+  H5Sget_simple_extent_dims(space, &n, nullptr);
+  Id mt{H5Tcopy(H5T_C_S1), H5Tclose};
+  H5Tset_size(mt, H5T_VARIABLE);
+  H5Tset_cset(mt, H5T_CSET_UTF8);
+  std::vector<char*> p(n, nullptr);
+  REQUIRE(H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data()) >= 0);
+  std::vector<std::string> out;
+  for (char* q : p) {
+    out.push_back(q ? q : "<null>");
+    H5free_memory(q);
+  }
+  return out;
 }
 
 bool same(double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); }
@@ -238,7 +284,18 @@ TEST_CASE("hdf5: the file follows the documented schema exactly") {
   CHECK(listing(tmp.dir) == std::vector<std::string>{"run.h5"});
   File f(path);
 
-  // Sweep axes: named with underscores, int64 for integer axes, with key/listed attributes.
+  // Sweep axes: named with underscores, a label per cell for string axes, int64 for integer axes,
+  // with key/listed/zip attributes (and choices for string axes).
+  CHECK(read_strings(f, "/cells/hedge_policy") ==
+        std::vector<std::string>{"whalley_wilmott \xE2\x9C\x93", "time", "band"});
+  CHECK(str_attr(f, "/cells/hedge_policy", "key") == "hedge.policy");
+  CHECK(str_attr(f, "/cells/hedge_policy", "choices") == "time,band,whalley_wilmott \xE2\x9C\x93");
+  CHECK(num_attr<int>(f, "/cells/hedge_policy", "listed", H5T_NATIVE_INT, H5T_INTEGER, 4, H5T_SGN_2) == 1);
+  CHECK(num_attr<int>(f, "/cells/hedge_policy", "zip", H5T_NATIVE_INT, H5T_INTEGER, 4, H5T_SGN_2) == 0);
+  CHECK(num_attr<int>(f, "/cells/hedge_rebalances", "zip", H5T_NATIVE_INT, H5T_INTEGER, 4, H5T_SGN_2) == -1);
+  CHECK(num_attr<int>(f, "/cells/costs_proportional", "zip", H5T_NATIVE_INT, H5T_INTEGER, 4, H5T_SGN_2) == 0);
+  CHECK(H5Aexists_by_name(f, "/cells/hedge_rebalances", "choices", H5P_DEFAULT) == 0);
+  CHECK(H5Aexists_by_name(f, "/cells/costs_proportional", "choices", H5P_DEFAULT) == 0);
   Data reb = read(f, "/cells/hedge_rebalances");
   CHECK(reb.cls == H5T_INTEGER);
   CHECK(reb.size == 8);
@@ -250,7 +307,7 @@ TEST_CASE("hdf5: the file follows the documented schema exactly") {
   CHECK(str_attr(f, "/cells/costs_proportional", "key") == "costs.proportional");
   CHECK(num_attr<int>(f, "/cells/hedge_rebalances", "listed", H5T_NATIVE_INT, H5T_INTEGER, 4, H5T_SGN_2) == 0);
   CHECK(num_attr<int>(f, "/cells/costs_proportional", "listed", H5T_NATIVE_INT, H5T_INTEGER, 4, H5T_SGN_2) == 1);
-  CHECK(str_attr(f, "/cells", "axes") == "costs.proportional");
+  CHECK(str_attr(f, "/cells", "axes") == "hedge.policy,costs.proportional");
 
   // CellStats columns, NaN preserved.
   for (const Col& col : kStats) {
@@ -261,16 +318,22 @@ TEST_CASE("hdf5: the file follows the documented schema exactly") {
   }
   CHECK(std::isnan(read(f, "/cells/derman_kamal_std").f.at(1)));
   CHECK(std::isfinite(read(f, "/cells/derman_kamal_std").f.at(0)));
+  CHECK(std::isnan(read(f, "/cells/bkl_std").f.at(1)));
+  CHECK(std::isfinite(read(f, "/cells/bkl_std").f.at(2)));
 
   check_f64(read(f, "/cells/quantile_levels"), {3}, r.quantile_levels);
-  std::vector<double> q, e;
+  std::vector<double> q, qlo, qhi, e;
   std::vector<std::uint64_t> counts;
   for (const CellStats& s : r.cells) {
     q.insert(q.end(), s.quantiles.begin(), s.quantiles.end());
+    qlo.insert(qlo.end(), s.quantiles_lo.begin(), s.quantiles_lo.end());
+    qhi.insert(qhi.end(), s.quantiles_hi.begin(), s.quantiles_hi.end());
     e.insert(e.end(), s.histogram_edges.begin(), s.histogram_edges.end());
     counts.insert(counts.end(), s.histogram_counts.begin(), s.histogram_counts.end());
   }
   check_f64(read(f, "/cells/quantiles"), {3, 3}, q);
+  check_f64(read(f, "/cells/quantiles_lo"), {3, 3}, qlo);
+  check_f64(read(f, "/cells/quantiles_hi"), {3, 3}, qhi);
   check_f64(read(f, "/cells/histogram_edges"), {3, 5}, e);
   Data hc = read(f, "/cells/histogram_counts");
   CHECK(hc.cls == H5T_INTEGER);
@@ -278,7 +341,7 @@ TEST_CASE("hdf5: the file follows the documented schema exactly") {
   CHECK(hc.sign == H5T_SGN_NONE);
   CHECK(hc.dims == std::vector<hsize_t>{3, 4});
   CHECK(hc.u == counts);
-  CHECK(links(f, "/cells") == 2 + std::size(kStats) + 4);  // nothing extra, nothing missing
+  CHECK(links(f, "/cells") == 3 + std::size(kStats) + 6);  // nothing extra, nothing missing
 
   // Samples: cells x paths, chunked one row per cell, shuffle + deflate.
   check_f64(read(f, "/samples/pnl"), {3, 5}, r.samples);
@@ -310,6 +373,7 @@ TEST_CASE("hdf5: the file follows the documented schema exactly") {
   CHECK(num_attr<std::int64_t>(f, "/", "paths", H5T_NATIVE_INT64, H5T_INTEGER, 8, H5T_SGN_2) == 5);
   CHECK(num_attr<std::int64_t>(f, "/", "threads", H5T_NATIVE_INT64, H5T_INTEGER, 8, H5T_SGN_2) == 7);
   CHECK(num_attr<double>(f, "/", "elapsed_seconds", H5T_NATIVE_DOUBLE, H5T_FLOAT, 8) == 12.5);
+  CHECK(num_attr<std::int64_t>(f, "/", "baseline", H5T_NATIVE_INT64, H5T_INTEGER, 8, H5T_SGN_2) == 2);
   CHECK(str_attr(f, "/", "study_name") == "unit study \xE2\x9C\x93");
   CHECK(str_attr(f, "/", "model") == "gbm");
   CHECK(str_attr(f, "/", "experiment") == r.study.effective_text);
@@ -337,7 +401,7 @@ TEST_CASE("hdf5: overwriting replaces the file; samples absent unless present in
   }
   hl::RunResult r = make_result(false);
   r.study.name = "second";
-  r.study.axes[1].listed = false;
+  r.study.axes[0].listed = r.study.axes[2].listed = false;
   hl::write_results_h5(r, path);
   CHECK(listing(tmp.dir) == std::vector<std::string>{"out.h5"});
   File f(path);
@@ -395,7 +459,7 @@ TEST_CASE("hdf5: a failed write throws one line and leaves no file behind") {
   hl::write_results_h5(r, path);
   hl::RunResult bad = make_result(true);
   bad.study.name = "bad";
-  bad.study.axes[0].key = "mean";
+  bad.study.axes[1].key = "mean";
   const std::string msg = runtime_error([&] { hl::write_results_h5(bad, path); });
   CHECK(msg.rfind("output: cannot write '" + path + "': ", 0) == 0);
   CHECK(msg.find("mean") != std::string::npos);
@@ -414,6 +478,26 @@ TEST_CASE("hdf5: a failed write throws one line and leaves no file behind") {
   bad = make_result(false);
   bad.cell_coords[1].pop_back();
   CHECK(runtime_error([&] { hl::write_results_h5(bad, tmp / "coords.h5"); }) != "");
+  bad = make_result(false);
+  bad.cells[0].quantiles_hi.pop_back();
+  CHECK(runtime_error([&] { hl::write_results_h5(bad, tmp / "qhi.h5"); }) != "");
+  bad = make_result(false);
+  bad.cells[1].quantiles_lo.push_back(0.0);
+  CHECK(runtime_error([&] { hl::write_results_h5(bad, tmp / "qlo.h5"); }) != "");
+  for (const double v : {3.0, -1.0, 0.5}) {  // not an index into the string axis' labels
+    INFO("label index ", v);
+    bad = make_result(false);
+    bad.cell_coords[2][0] = v;
+    CHECK(runtime_error([&] { hl::write_results_h5(bad, tmp / "label.h5"); }).find("hedge.policy") !=
+          std::string::npos);
+  }
+  for (const int b : {3, -1}) {
+    INFO("baseline ", b);
+    bad = make_result(false);
+    bad.baseline = b;
+    CHECK(runtime_error([&] { hl::write_results_h5(bad, tmp / "baseline.h5"); }).find("baseline") !=
+          std::string::npos);
+  }
   CHECK(listing(tmp.dir).size() == 2);  // afile, good.h5
 
   // A directory at path is refused, not replaced.

@@ -36,7 +36,7 @@ TEST_CASE("study: experiments/derman_kamal.toml reproduces QuantLib's DiscreteHe
     CHECK(std::fabs(x.skewness - ql_skew[c]) < 0.1);
     // N + 1 dates trade (unwind included), except where N(d1) saturates at 0 or 1 and the hedge
     // moves by less than min_trade; at the money for a month that is a few dates in a hundred
-    const double N = r.cell_coords[c][0];
+    const double N = r.cell_coords[c][r.study.axis_index("hedge.rebalances")];
     CHECK(x.mean_trades <= N + 1.0);
     CHECK(x.mean_trades > 0.95 * (N + 1.0));
     CHECK(x.mean_cost == 0.0);

@@ -1,0 +1,301 @@
+// Per-cell statistics and their error bars: hand-checked small samples, then large fixed-seed normal
+// samples against the asymptotic formulas and against Monte Carlo repetitions of the estimators.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "host/stats.hpp"
+
+namespace {
+using hl::CellSamples;
+using hl::CellStats;
+
+constexpr double kZ = 1.959964;
+const double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+double phi(double x) { return std::exp(-0.5 * x * x) / std::sqrt(2.0 * M_PI); }
+
+CellStats stats_of(const std::vector<double>& pnl, const std::vector<double>& levels = {0.5}, int bins = 4) {
+  CellStats s;
+  hl::cell_statistics(CellSamples{pnl.data(), nullptr, nullptr, nullptr, nullptr, std::int64_t(pnl.size())},
+                      levels, bins, s);
+  return s;
+}
+
+std::vector<double> normals(std::mt19937_64& rng, std::size_t n) {
+  std::normal_distribution<double> N(0.0, 1.0);
+  std::vector<double> v(n);
+  for (double& x : v) x = N(rng);
+  return v;
+}
+
+// Sample standard deviation of a vector (n - 1).
+double sample_std(const std::vector<double>& v) {
+  double m = 0.0;
+  for (double x : v) m += x;
+  m /= double(v.size());
+  double q = 0.0;
+  for (double x : v) q += (x - m) * (x - m);
+  return std::sqrt(q / double(v.size() - 1));
+}
+double average(const std::vector<double>& v) {
+  double m = 0.0;
+  for (double x : v) m += x;
+  return m / double(v.size());
+}
+
+// cell_statistics of a and b, then paired_statistics of a against baseline b.
+struct Pair {
+  CellStats a, b;
+};
+Pair paired(const std::vector<double>& a, const std::vector<double>& b) {
+  Pair p;
+  p.a = stats_of(a);
+  p.b = stats_of(b);
+  hl::paired_statistics(a.data(), b.data(), std::int64_t(a.size()), p.b, p.a);
+  return p;
+}
+}  // namespace
+
+TEST_CASE("stats: moments, costs, trades, turnover, quantiles and histogram of a hand-checked sample") {
+  // pnl mean 4; deviations -3 -2 -1 0 6: sum d^2 = 50, sum d^3 = 180, sum d^4 = 1394 (m2 = 10, m3 = 36,
+  // m4 = 278.8).
+  const std::vector<double> pnl{1, 2, 10, 3, 4}, cost{0.5, 1.5, 1, 0, 2}, shares{0.1, 0.2, 0.3, 0.4, 0.5},
+      notional{10, 20, 30, 40, 50};
+  const std::vector<std::uint32_t> trades{1, 2, 3, 4, 5};
+  CellStats s;
+  hl::cell_statistics(CellSamples{pnl.data(), cost.data(), trades.data(), shares.data(), notional.data(), 5},
+                      {0.25, 0.5, 0.9}, 3, s);
+  CHECK(s.mean == 4.0);
+  CHECK(s.std == doctest::Approx(std::sqrt(12.5)).epsilon(1e-14));
+  CHECK(s.stderr_mean == doctest::Approx(std::sqrt(2.5)).epsilon(1e-14));
+  CHECK(s.stderr_std == doctest::Approx(std::sqrt(0.894)).epsilon(1e-14));  // (278.8 - 100) / (4 10 5)
+  CHECK(s.skewness == doctest::Approx(36.0 / std::pow(10.0, 1.5) * std::sqrt(20.0) / 3.0).epsilon(1e-14));
+  CHECK(s.kurtosis == doctest::Approx(3.152).epsilon(1e-13));  // (6 (2.788 - 3) + 6) 4 / 6
+  CHECK(s.min == 1.0);
+  CHECK(s.max == 10.0);
+  // Type 7: h = 4 p; Q(0.9) = x[3] + 0.6 (x[4] - x[3]) = 4 + 0.6 6.
+  REQUIRE(s.quantiles.size() == 3);
+  CHECK(s.quantiles[0] == 2.0);
+  CHECK(s.quantiles[1] == 3.0);
+  CHECK(s.quantiles[2] == doctest::Approx(7.6).epsilon(1e-15));
+  // n = 5 is too small for any CI inside the sample: every level's CI is clamped to [x[0], x[4]]
+  // except that at 0.9 the lower index is floor(4.5 - 1.96 sqrt(0.45)) = 3.
+  CHECK(s.quantiles_lo == std::vector<double>{1, 1, 4});
+  CHECK(s.quantiles_hi == std::vector<double>{10, 10, 10});
+  // Costs: mean 1, deviations -0.5 0.5 0 -1 1, sum of squares 2.5, / 4.
+  CHECK(s.mean_cost == 1.0);
+  CHECK(s.std_cost == doctest::Approx(std::sqrt(0.625)).epsilon(1e-14));
+  CHECK(s.mean_trades == 3.0);
+  CHECK(s.mean_turnover_shares == doctest::Approx(0.3).epsilon(1e-15));
+  CHECK(s.mean_turnover_notional == 30.0);
+  // Histogram: 3 bins over [1, 10]: [1, 4) holds 1 2 3, [4, 7) holds 4, [7, 10] holds 10.
+  CHECK(s.histogram_edges == std::vector<double>{1, 4, 7, 10});
+  CHECK(s.histogram_counts == std::vector<std::uint64_t>{3, 1, 1});
+  // cell_statistics leaves the paired and theory columns alone.
+  CHECK(std::isnan(s.diff_mean));
+  CHECK(std::isnan(s.bkl_std));
+
+  // Missing inputs leave their statistics NaN.
+  const CellStats t = stats_of(pnl);
+  CHECK(std::isnan(t.mean_cost));
+  CHECK(std::isnan(t.std_cost));
+  CHECK(std::isnan(t.mean_trades));
+  CHECK(std::isnan(t.mean_turnover_shares));
+  CHECK(std::isnan(t.mean_turnover_notional));
+  CHECK(t.mean == 4.0);
+}
+
+TEST_CASE("stats: order-statistic CI indices by hand") {
+  // n = 100, p = 0.05: n p = 5, z sqrt(n p (1 - p)) = 1.959964 sqrt(4.75) = 4.27163:
+  // floor(0.72837) = 0, ceil(9.27163) = 10.
+  CHECK(hl::quantile_ci_indices(100, 0.05) == std::pair<std::int64_t, std::int64_t>{0, 10});
+  // p = 0.5: 50 -+ 1.959964 5 = 40.20018, 59.79982.
+  CHECK(hl::quantile_ci_indices(100, 0.5) == std::pair<std::int64_t, std::int64_t>{40, 60});
+  // p = 0.95: 95 -+ 4.27163 = 90.72837, 99.27163 -> 100, clamped to 99.
+  CHECK(hl::quantile_ci_indices(100, 0.95) == std::pair<std::int64_t, std::int64_t>{90, 99});
+  // p = 0.01: 1 -+ 1.959964 sqrt(0.99) = 1.95011: floor(-0.95011) = -1 clamped to 0, ceil(2.95011) = 3.
+  CHECK(hl::quantile_ci_indices(100, 0.01) == std::pair<std::int64_t, std::int64_t>{0, 3});
+  // n = 1000, p = 0.05: 50 -+ 1.959964 sqrt(47.5) = 13.50817: 36, 64.
+  CHECK(hl::quantile_ci_indices(1000, 0.05) == std::pair<std::int64_t, std::int64_t>{36, 64});
+
+  // On the sample 0..99 (given in scrambled order), x[i] = i: the CI bounds are the indices.
+  std::vector<double> x(100);
+  for (int i = 0; i < 100; ++i) x[i] = double((i * 37) % 100);
+  const CellStats s = stats_of(x, {0.01, 0.05, 0.5, 0.95});
+  CHECK(s.quantiles_lo == std::vector<double>{0, 0, 40, 90});
+  CHECK(s.quantiles_hi == std::vector<double>{3, 10, 60, 99});
+  for (std::size_t l = 0; l < 4; ++l) CHECK((s.quantiles_lo[l] <= s.quantiles[l] && s.quantiles[l] <= s.quantiles_hi[l]));
+}
+
+TEST_CASE("stats: VaR, ES and their standard errors by hand") {
+  // n = 40: sorted -10, -4, 2, 3, ..., 39 (given scrambled).
+  std::vector<double> x;
+  for (int i = 2; i < 40; ++i) x.push_back(double(i));
+  x.insert(x.begin() + 17, -4.0);
+  x.insert(x.begin() + 5, -10.0);
+  const CellStats s = stats_of(x);
+  // 95%: Q(0.05) = x[1] + 0.95 (x[2] - x[1]) = -4 + 0.95 6 = 1.7 (h = 39 0.05 = 1.95).
+  CHECK(s.var_95 == doctest::Approx(-1.7).epsilon(1e-14));
+  // ES over ceil(0.05 40) = 2 worst: -(-10 - 4) / 2.
+  CHECK(s.es_95 == 7.0);
+  // CI of Q(0.05), n = 40: 2 -+ 1.959964 sqrt(1.9) = 2.70162 -> indices 0 and 5: x = -10 and 5.
+  CHECK(s.var_95_se == doctest::Approx(15.0 / (2.0 * kZ)).epsilon(1e-14));
+  // Tail variance of {-10, -4}: 18 / (2 - 1) = 18; ES - VaR = 7 + 1.7 = 8.7; n p = 2.
+  CHECK(s.es_95_se == doctest::Approx(std::sqrt((18.0 + 0.95 * 8.7 * 8.7) / 2.0)).epsilon(1e-13));
+  CHECK(s.es_95_se == doctest::Approx(6.70468).epsilon(1e-5));
+  // 99%: Q(0.01) = -10 + 0.39 6 = -7.66; ES over ceil(0.4) = 1 worst = 10.
+  CHECK(s.var_99 == doctest::Approx(7.66).epsilon(1e-14));
+  CHECK(s.es_99 == 10.0);
+  // CI of Q(0.01): 0.4 -+ 1.959964 sqrt(0.396) = 1.23337 -> indices 0 and 2: x = -10 and 2.
+  CHECK(s.var_99_se == doctest::Approx(12.0 / (2.0 * kZ)).epsilon(1e-14));
+  // One tail observation has no variance: undefined.
+  CHECK(std::isnan(s.es_99_se));
+}
+
+TEST_CASE("stats: degenerate samples do not crash: non-finite values, one path, no path") {
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::vector<double> x{1.0, kNaN, 2.0, inf, -inf, 3.0, kNaN};
+  const CellStats s = stats_of(x, {0.5}, 2);
+  // The histogram counts the finite values only, over their range.
+  CHECK(s.histogram_edges == std::vector<double>{1, 2, 3});
+  CHECK(s.histogram_counts == std::vector<std::uint64_t>{1, 2});
+  CHECK(s.min == -inf);
+  CHECK(std::isnan(s.mean));
+
+  const CellStats all_bad = stats_of({kNaN, inf}, {0.5}, 2);
+  CHECK(all_bad.histogram_counts == std::vector<std::uint64_t>{0, 0});
+  CHECK(all_bad.histogram_edges == std::vector<double>{-0.5, 0.0, 0.5});
+
+  const CellStats one = stats_of({2.5}, {0.1, 0.9}, 2);
+  CHECK(one.mean == 2.5);
+  CHECK(std::isnan(one.std));
+  CHECK(one.quantiles_lo == std::vector<double>{2.5, 2.5});
+  CHECK(one.quantiles_hi == std::vector<double>{2.5, 2.5});
+  CHECK(one.histogram_counts == std::vector<std::uint64_t>{0, 1});
+
+  const CellStats none = stats_of({}, {0.1, 0.9}, 2);
+  CHECK(none.quantiles.size() == 2);
+  CHECK(none.quantiles_lo.size() == 2);
+  CHECK(std::isnan(none.mean));
+  CHECK(none.histogram_edges.size() == 3);
+}
+
+TEST_CASE("stats: quantile CIs and tail standard errors on 200000 normal draws") {
+  std::mt19937_64 rng(20240611);
+  const std::int64_t n = 200000;
+  const std::vector<double> x = normals(rng, n);
+  const CellStats s = stats_of(x, {0.05, 0.5});
+  const double q05 = -1.6448536;
+  // The CIs cover the true quantiles...
+  CHECK(s.quantiles_lo[0] <= q05);
+  CHECK(q05 <= s.quantiles_hi[0]);
+  CHECK(s.quantiles_lo[1] <= 0.0);
+  CHECK(0.0 <= s.quantiles_hi[1]);
+  // ... and are as wide as the asymptotic normal interval, 2 z sqrt(p (1 - p) / n) / phi(q).
+  const double w05 = 2 * kZ * std::sqrt(0.05 * 0.95 / n) / phi(q05), w50 = 2 * kZ * std::sqrt(0.25 / n) / phi(0.0);
+  CHECK(s.quantiles_hi[0] - s.quantiles_lo[0] == doctest::Approx(w05).epsilon(0.2));
+  CHECK(s.quantiles_hi[1] - s.quantiles_lo[1] == doctest::Approx(w50).epsilon(0.2));
+  // VaR SE: sqrt(p (1 - p) / n) / phi(q).
+  CHECK(s.var_95_se == doctest::Approx(w05 / (2 * kZ)).epsilon(0.2));
+  CHECK(s.var_99_se == doctest::Approx(std::sqrt(0.01 * 0.99 / n) / phi(2.3263479)).epsilon(0.2));
+  // ES SE of the standard normal: VaR v = 1.64485, ES e = phi(v) / p = 2.06271, tail variance
+  // 1 + v e - e^2; se = sqrt((1 + v e - e^2 + (1 - p)(e - v)^2) / (n p)).
+  const double v = -q05, e = phi(v) / 0.05;
+  CHECK(s.es_95 == doctest::Approx(e).epsilon(0.02));
+  CHECK(s.es_95_se == doctest::Approx(std::sqrt((1 + v * e - e * e + 0.95 * (e - v) * (e - v)) / (n * 0.05))).epsilon(0.1));
+}
+
+TEST_CASE("stats: VaR and ES standard errors match a Monte Carlo of the estimators") {
+  std::mt19937_64 rng(7);
+  std::vector<double> var, es, var_se, es_se;
+  for (int rep = 0; rep < 400; ++rep) {
+    const CellStats s = stats_of(normals(rng, 2000));
+    var.push_back(s.var_95);
+    es.push_back(s.es_95);
+    var_se.push_back(s.var_95_se);
+    es_se.push_back(s.es_95_se);
+  }
+  CHECK(sample_std(var) == doctest::Approx(average(var_se)).epsilon(0.15));
+  CHECK(sample_std(es) == doctest::Approx(average(es_se)).epsilon(0.15));
+}
+
+TEST_CASE("stats: paired difference of the mean: much smaller error bar on common random numbers") {
+  std::mt19937_64 rng(42);
+  const std::size_t n = 100000;
+  const std::vector<double> a = normals(rng, n), e = normals(rng, n), c = normals(rng, n);
+  std::vector<double> b(n);
+  for (std::size_t i = 0; i < n; ++i) b[i] = a[i] + 0.01 * e[i] + 0.05;
+
+  const Pair corr = paired(a, b);
+  CHECK(corr.a.diff_mean == corr.a.mean - corr.b.mean);  // bitwise: the same sums
+  CHECK(corr.a.diff_mean == doctest::Approx(-0.05).epsilon(0.01));
+  CHECK(corr.a.diff_std == corr.a.std - corr.b.std);
+  CHECK(corr.a.diff_mean_se_unpaired ==
+        doctest::Approx(std::hypot(corr.a.stderr_mean, corr.b.stderr_mean)).epsilon(1e-15));
+  CHECK(corr.a.diff_std_se_unpaired ==
+        doctest::Approx(std::hypot(corr.a.stderr_std, corr.b.stderr_std)).epsilon(1e-15));
+  // se of the mean of a - b = -0.01 e - 0.05: 0.01 / sqrt(n), against sqrt(2) / sqrt(n) unpaired.
+  CHECK(corr.a.diff_mean_se == doctest::Approx(0.01 / std::sqrt(double(n))).epsilon(0.02));
+  CHECK(corr.a.diff_mean_se_unpaired == doctest::Approx(std::sqrt(2.0 / n)).epsilon(0.02));
+  CHECK(corr.a.diff_mean_se < corr.a.diff_mean_se_unpaired / 100);
+  CHECK(corr.a.diff_std_se < corr.a.diff_std_se_unpaired / 20);
+
+  // Independent cells: paired and unpaired agree.
+  const Pair ind = paired(a, c);
+  CHECK(ind.a.diff_mean_se == doctest::Approx(ind.a.diff_mean_se_unpaired).epsilon(0.02));
+  CHECK(ind.a.diff_std_se == doctest::Approx(ind.a.diff_std_se_unpaired).epsilon(0.05));
+
+  // Against itself (the baseline row): exactly zero.
+  const Pair self = paired(a, a);
+  CHECK(self.a.diff_mean == 0.0);
+  CHECK(self.a.diff_mean_se == 0.0);
+  CHECK(self.a.diff_std == 0.0);
+  CHECK(self.a.diff_std_se == 0.0);
+  CHECK(self.a.diff_mean_se_unpaired == doctest::Approx(std::sqrt(2.0) * self.a.stderr_mean).epsilon(1e-15));
+
+  // A constant baseline (an unhedged book that pays nothing, say): only the cell's own error remains.
+  const std::vector<double> zero(n, 0.0);
+  const Pair flat = paired(a, zero);
+  CHECK(flat.a.diff_std == flat.a.std);
+  CHECK(flat.a.diff_std_se == doctest::Approx(flat.a.stderr_std).epsilon(1e-12));
+  CHECK(flat.a.diff_mean_se == doctest::Approx(flat.a.stderr_mean).epsilon(1e-12));
+}
+
+TEST_CASE("stats: paired standard errors match a Monte Carlo of the difference estimators") {
+  // 400 repetitions of n = 2000 correlated, non-normal pairs (b is skewed and on a different
+  // scale): the spread of (sa - sb) and of (mean a - mean b) over the repetitions against the mean
+  // predicted standard error.
+  std::mt19937_64 rng(99);
+  std::vector<double> dstd, dmean, se_std, se_mean, se_std_unpaired;
+  for (int rep = 0; rep < 400; ++rep) {
+    const std::vector<double> a = normals(rng, 2000), e = normals(rng, 2000);
+    std::vector<double> b(a.size());
+    for (std::size_t i = 0; i < a.size(); ++i) b[i] = 0.8 * a[i] + 0.3 * e[i] + 0.05 * a[i] * a[i];
+    const Pair p = paired(a, b);
+    dstd.push_back(p.a.std - p.b.std);
+    dmean.push_back(p.a.mean - p.b.mean);
+    se_std.push_back(p.a.diff_std_se);
+    se_mean.push_back(p.a.diff_mean_se);
+    se_std_unpaired.push_back(p.a.diff_std_se_unpaired);
+  }
+  CHECK(sample_std(dstd) == doctest::Approx(average(se_std)).epsilon(0.15));
+  CHECK(sample_std(dmean) == doctest::Approx(average(se_mean)).epsilon(0.15));
+  // The unpaired formula is far off here: the check above tells paired from unpaired.
+  CHECK(average(se_std) < 0.5 * average(se_std_unpaired));
+}
+
+TEST_CASE("stats: the statistics are a pure function of the samples") {
+  std::mt19937_64 rng(3);
+  const std::vector<double> a = normals(rng, 5001), b = normals(rng, 5001);
+  const Pair p = paired(a, b), q = paired(a, b);
+  const double CellStats::*fields[] = {&CellStats::mean, &CellStats::std, &CellStats::es_95_se,
+                                       &CellStats::var_99_se, &CellStats::diff_mean_se, &CellStats::diff_std_se};
+  for (auto f : fields) CHECK(p.a.*f == q.a.*f);
+  CHECK(p.a.quantiles_lo == q.a.quantiles_lo);
+}
