@@ -27,6 +27,17 @@ void print_report(const RunResult& r, std::ostream& os) {
   }
   head += fmt::format("{:>10} {:>18} {:>17} {:>6} {:>6} {:>7} {:>7} {:>7} {:>7} {:>8} {:>7} {:>8}", "book val",
                       "mean", "std", "skew", "kurt", "VaR95", "ES95", "VaR99", "ES99", "cost", "trades", "DK std");
+  // Theory columns where some cell has a value.
+  auto any = [&](double CellStats::*m) {
+    for (const CellStats& x : r.cells)
+      if (!std::isnan(x.*m)) return true;
+    return false;
+  };
+  const bool show_bkl = any(&CellStats::bkl_std), show_aw = any(&CellStats::ahmad_wilmott_mean),
+             show_leland = any(&CellStats::leland_volatility);
+  if (show_bkl) head += fmt::format(" {:>8}", "BKL std");
+  if (show_aw) head += fmt::format(" {:>8}", "AW mean");
+  if (show_leland) head += fmt::format(" {:>8}", "Leland s");
   os << head << "\n" << std::string(head.size(), '-') << "\n";
   for (std::size_t c = 0; c < r.cells.size(); ++c) {
     const CellStats& x = r.cells[c];
@@ -44,6 +55,10 @@ void print_report(const RunResult& r, std::ostream& os) {
                        x.premium, x.mean, x.stderr_mean, x.std, x.stderr_std, x.skewness, x.kurtosis, x.var_95,
                        x.es_95, x.var_99, x.es_99, x.mean_cost, x.mean_trades,
                        std::isnan(x.derman_kamal_std) ? std::string("-") : fmt::format("{:.4f}", x.derman_kamal_std));
+    auto col = [](double v) { return std::isnan(v) ? fmt::format(" {:>8}", "-") : fmt::format(" {:>8.4f}", v); };
+    if (show_bkl) row += col(x.bkl_std);
+    if (show_aw) row += col(x.ahmad_wilmott_mean);
+    if (show_leland) row += col(x.leland_volatility);
     os << row << "\n";
   }
 }

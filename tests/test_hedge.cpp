@@ -4,37 +4,16 @@
 #include <vector>
 
 #include "helpers.hpp"
+#include "kernel_helpers.hpp"
 #include "host/plan.hpp"
 #include "kernels/hedge_path.hpp"
 
 using namespace hl;
 using hl::test::make_study;
 using hl::test::option;
+using hl::test::kernel_path;
 
 namespace {
-
-struct ArrayNormals {
-  const double* z;
-  double operator()(int j) const { return z[j - 1]; }
-};
-
-// Runs the kernel's hedge_path for every cell of a plan on one path with injected normals.
-// (every pass in order; the plans here have one path group)
-std::vector<PathOut> kernel_path(const Plan& plan, const std::vector<double>& z) {
-  std::vector<PathOut> out;
-  for (const Pass& pass : make_passes(plan.job)) {
-    const PathGroup& g = plan.job.groups[pass.group];
-    PathParams P = g.params;
-    P.discount = g.discount.data();
-    P.sqrt_tau = g.sqrt_tau.data();
-    P.inv_sqrt_tau = g.inv_sqrt_tau.data();
-    std::vector<PathOut> po(pass.count);
-    ArrayNormals normals{z.data()};
-    hedge_path(P, pass.cells.data(), pass.count, normals, po.data(), NoLedger{}, g.short_gamma);
-    out.insert(out.end(), po.begin(), po.end());
-  }
-  return out;
-}
 
 // Costs for the reference hedger, as a desk would write them down.
 struct RefCosts {

@@ -1,0 +1,32 @@
+#pragma once
+// Runs the per-path kernel on injected normals, for hand-checked tests.
+#include <vector>
+
+#include "host/plan.hpp"
+#include "kernels/hedge_path.hpp"
+
+namespace hl::test {
+
+struct ArrayNormals {
+  const double* z;
+  double operator()(int j) const { return z[j - 1]; }
+};
+
+// Every cell of a plan on one path with normals z[0..steps), passes in order.
+inline std::vector<PathOut> kernel_path(const Plan& plan, const std::vector<double>& z) {
+  std::vector<PathOut> out;
+  for (const Pass& pass : make_passes(plan.job)) {
+    const PathGroup& g = plan.job.groups[pass.group];
+    PathParams P = g.params;
+    P.discount = g.discount.data();
+    P.sqrt_tau = g.sqrt_tau.data();
+    P.inv_sqrt_tau = g.inv_sqrt_tau.data();
+    std::vector<PathOut> po(pass.count);
+    ArrayNormals normals{z.data()};
+    hedge_path(P, pass.cells.data(), pass.count, normals, po.data(), NoLedger{}, g.short_gamma);
+    out.insert(out.end(), po.begin(), po.end());
+  }
+  return out;
+}
+
+}  // namespace hl::test
