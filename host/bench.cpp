@@ -21,6 +21,9 @@ int run_bench(const BenchOptions& o, std::ostream& out) {
   const int steps = o.steps > 0 ? o.steps : (gpu ? 252 : 84);
   if (o.cells < 1) throw InputError("--cells: must be >= 1");
   if (o.repeat < 1) throw InputError("--repeat: must be >= 1");
+  if (o.costs < 1) throw InputError("--costs: must be >= 1");
+  std::vector<double> costs;
+  for (int k = 0; k < o.costs; ++k) costs.push_back(0.0005 * k);
 
   // An at-the-money one-year call, hedged at every step of the grid; more cells rebalance at the
   // largest divisors of steps (all on one grid).
@@ -33,8 +36,8 @@ int run_bench(const BenchOptions& o, std::ostream& out) {
   const Study s = parse_study(fmt::format("[study]\nname = \"bench\"\npaths = {}\nseed = 1\n"
                                           "[market]\nspot = 100.0\nrate = 0.05\nvolatility = 0.2\nsteps = {}\n"
                                           "[[book]]\nstrike = 100.0\nmaturity = 1.0\n"
-                                          "[hedge]\nrebalances = [{}]\n",
-                                          paths, steps, fmt::join(reb, ", ")),
+                                          "[hedge]\nrebalances = [{}]\n[costs]\nproportional = [{}]\n",
+                                          paths, steps, fmt::join(reb, ", "), fmt::join(costs, ", ")),
                               "bench");
   const Plan plan = make_plan(s);
 
@@ -70,8 +73,9 @@ int run_bench(const BenchOptions& o, std::ostream& out) {
         o.repeat, best, median, work / best);
   } else {
     out << fmt::format("hedgelab bench: {} [{}], fp64, commit {}\n", backend, device, HEDGELAB_GIT_COMMIT);
-    out << fmt::format("gbm {} paths x {} steps, {} cell(s), simulate + hedge only, {} runs\n", paths, steps,
-                       o.cells, o.repeat);
+    out << fmt::format("gbm {} paths x {} steps, {} cell(s) ({} rebalance counts x {} cost levels), simulate + "
+                       "hedge only, {} runs\n",
+                       paths, steps, o.cells * o.costs, o.cells, o.costs, o.repeat);
     out << fmt::format("best {:.4f} s, median {:.4f} s: {:.3e} path-steps/s (best)\n", best, median, work / best);
   }
   return 0;

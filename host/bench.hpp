@@ -11,6 +11,7 @@ struct BenchOptions {
   std::int64_t paths = 0;  // 0: 1e6 on cpu, 1e7 on cuda
   int steps = 0;           // 0: 84 on cpu, 252 on cuda
   int cells = 1;           // rebalance counts: the largest divisors of steps
+  int costs = 1;           // proportional cost levels 0, 0.0005, 0.001, ... (cells x costs in all)
   int repeat = 3;
   bool json = false;
 };

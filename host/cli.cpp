@@ -169,6 +169,8 @@ int hedgelab_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   bench->add_option("--steps", bench_opt.steps, "steps = rebalances (default: 84 on cpu, 252 on cuda)")
       ->check(kWholeNumber);
   bench->add_option("--cells", bench_opt.cells, "cells, rebalancing at the largest divisors of --steps")->capture_default_str();
+  bench->add_option("--costs", bench_opt.costs, "proportional cost levels 0, 5bp, 10bp, ... (x --cells)")
+      ->capture_default_str();
   bench->add_option("--repeat", bench_opt.repeat, "timed runs; the best is reported")->capture_default_str();
   bench->add_flag("--json", bench_opt.json, "one JSON record per run");
 

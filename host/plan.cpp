@@ -105,6 +105,7 @@ Plan make_plan(const Study& s) {
   job.paths = s.paths;
   std::map<std::vector<double>, int> group_of;  // market + book values -> path group
   std::vector<double> vols;                     // distinct hedge volatilities, in order of first use
+  std::map<std::vector<double>, int> trade_of;  // what moves a cell's trades -> trade index
   const std::size_t ncells = cell_count(s);
   for (std::size_t cidx = 0; cidx < ncells; ++cidx) {
     const CellConfig c = cell_config(s, cidx);
@@ -162,6 +163,8 @@ Plan make_plan(const Study& s) {
     // The hedger of this cell.
     CellParams cp{};
     cp.policy = c.policy;
+    cp.every_step = (c.policy == kPolicyBand || c.policy == kPolicyWhalleyWilmott ||
+                     c.policy == kPolicyZakamouline || c.policy == kPolicyMove) ? 1 : 0;
     cp.stride = static_cast<int>(M / c.rebalances);
     cp.to_edge = c.to_edge ? 1 : 0;
     cp.band = c.band;
@@ -202,6 +205,22 @@ Plan make_plan(const Study& s) {
     auto vit = std::find(vols.begin(), vols.end(), vol);
     if (vit == vols.end()) vit = vols.insert(vols.end(), vol);
     job.cell_vol_index.push_back(static_cast<int>(vit - vols.begin()));
+    // Cells trade alike when what moves their decisions is equal: costs only matter to the bands of
+    // whalley_wilmott and zakamouline.
+    const bool timed_policy = c.policy == kPolicyTime || c.policy == kPolicyLeland;
+    const bool cost_band = c.policy == kPolicyWhalleyWilmott || c.policy == kPolicyZakamouline;
+    const std::vector<double> trade_key{static_cast<double>(group),
+                                        static_cast<double>(c.policy),
+                                        timed_policy ? static_cast<double>(cp.stride) : 0.0,
+                                        vol,
+                                        c.policy == kPolicyBand ? c.band : 0.0,
+                                        (c.policy == kPolicyBand || cost_band) && c.to_edge ? 1.0 : 0.0,
+                                        cost_band ? c.risk_aversion : 0.0,
+                                        cost_band ? cp.linear_rate : 0.0,
+                                        c.policy == kPolicyMove ? c.move : 0.0,
+                                        c.lot};
+    auto [tit, tfresh] = trade_of.try_emplace(trade_key, static_cast<int>(trade_of.size()));
+    job.cell_trade_index.push_back(tit->second);
     job.cell_group.push_back(group);
     job.cells.push_back(cp);
 

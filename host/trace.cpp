@@ -19,7 +19,7 @@ Trace trace_path(const Study& study, std::int64_t path, std::int64_t cell) {
   if (cell < 0 || cell >= ncells)
     throw InputError(fmt::format("--cell: must be in [0, {}) (the number of cells), got {}", ncells, cell));
   Pass pass;
-  for (const Pass& p : make_passes(plan.job))
+  for (const Pass& p : make_passes(plan.job, kMaxCellsPerPassCpu))
     if (cell >= p.first && cell < p.first + p.count) pass = p;
   const PathGroup& g = plan.job.groups[pass.group];
   PathParams P = g.params;

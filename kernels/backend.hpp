@@ -23,16 +23,18 @@ struct SimJob {
   std::vector<CellParams> cells;    // all cells, in output order
   std::vector<int> cell_group;      // path group of each cell
   std::vector<int> cell_vol_index;  // cells of one group with the same index share delta evaluations
+  std::vector<int> cell_trade_index;  // cells of one group with the same index trade alike
   std::int64_t paths = 0;
 };
 
-// A pass: consecutive cells of one path group, at most kMaxCellsPerPass, hedged on one simulation of
-// each path; vol_group renumbered within the pass.
+// A pass: consecutive cells of one path group, at most max_cells (kMaxCellsPerPass on CUDA,
+// kMaxCellsPerPassCpu on the CPU), hedged on one simulation of each path; vol_group renumbered within
+// the pass.
 struct Pass {
   int group = 0, first = 0, count = 0;
   std::vector<CellParams> cells;
 };
-std::vector<Pass> make_passes(const SimJob& job);
+std::vector<Pass> make_passes(const SimJob& job, int max_cells);
 
 struct SimOutput {
   std::vector<double> pnl, cost, turnover_shares, turnover_notional;  // [cells x paths]

@@ -16,20 +16,24 @@ namespace hl {
 void trace_path_avx2(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
                      std::uint64_t path, int cell, std::vector<LedgerLine>& lines, double& pnl);
 
-std::vector<Pass> make_passes(const SimJob& job) {
+std::vector<Pass> make_passes(const SimJob& job, int max_cells) {
   std::vector<Pass> passes;
   const int ncells = static_cast<int>(job.cells.size());
   for (int c = 0; c < ncells;) {
     Pass p;
     p.group = job.cell_group[c];
     p.first = c;
-    std::vector<int> seen;  // volatility indices in order of first use
-    while (c < ncells && job.cell_group[c] == p.group && p.count < kMaxCellsPerPass) {
-      CellParams cell = job.cells[c];
-      const int v = job.cell_vol_index[c];
+    // Volatility and trade groups renumbered within the pass, in order of first use.
+    std::vector<int> vols, trades;
+    auto local = [](std::vector<int>& seen, int v) {
       auto it = std::find(seen.begin(), seen.end(), v);
       if (it == seen.end()) it = seen.insert(seen.end(), v);
-      cell.vol_group = static_cast<int>(it - seen.begin());
+      return static_cast<int>(it - seen.begin());
+    };
+    while (c < ncells && job.cell_group[c] == p.group && p.count < max_cells) {
+      CellParams cell = job.cells[c];
+      cell.vol_group = local(vols, job.cell_vol_index[c]);
+      cell.trade_group = local(trades, job.cell_trade_index[c]);
       p.cells.push_back(cell);
       ++p.count;
       ++c;
@@ -50,10 +54,10 @@ void SimOutput::resize(std::size_t cells, std::int64_t paths) {
 
 void hedge_paths_scalar(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
                         std::int64_t p0, std::int64_t p1, const CpuOut& out) {
-  PathOut po[kMaxCellsPerPass];
+  PathOut po[kMaxCellsPerPassCpu];
   for (std::int64_t p = p0; p < p1; ++p) {
     PhiloxNormals z = philox_normals(P.seed, static_cast<std::uint64_t>(p));
-    hedge_path(P, cells, ncells, z, po, NoLedger{}, short_gamma);
+    hedge_path<double, PhiloxNormals, NoLedger, kMaxCellsPerPassCpu>(P, cells, ncells, z, po, NoLedger{}, short_gamma);
     for (int c = 0; c < ncells; ++c) {
       const std::int64_t at = c * out.stride + p;
       out.pnl[at] = po[c].pnl;
@@ -72,15 +76,24 @@ const char* cpu_simd() {
   return (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? "avx2" : "scalar";
 }
 
+namespace {
+struct Keep {  // one cell's ledger rows
+  static constexpr bool active = true;
+  int cell;
+  std::vector<LedgerLine>* lines;
+  void operator()(const LedgerRow<double>& r) const {
+    if (r.cell == cell) lines->push_back({r.step, r.spot, r.position, r.trade, r.fee, r.cash, r.book_cash});
+  }
+};
+}  // namespace
+
 void trace_path_cpu(const PathParams& P, const CellParams* cells, int ncells, double short_gamma, std::uint64_t path,
                     int cell, std::vector<LedgerLine>& lines, double& pnl) {
   if (std::strcmp(cpu_simd(), "avx2") == 0) return trace_path_avx2(P, cells, ncells, short_gamma, path, cell, lines, pnl);
-  PathOut po[kMaxCellsPerPass];
+  PathOut po[kMaxCellsPerPassCpu];
   PhiloxNormals z = philox_normals(P.seed, path);
-  auto keep = [&](const LedgerRow<double>& r) {
-    if (r.cell == cell) lines.push_back({r.step, r.spot, r.position, r.trade, r.fee, r.cash, r.book_cash});
-  };
-  hedge_path(P, cells, ncells, z, po, keep, short_gamma);
+  hedge_path<double, PhiloxNormals, Keep, kMaxCellsPerPassCpu>(P, cells, ncells, z, po, Keep{cell, &lines},
+                                                               short_gamma);
   pnl = po[cell].pnl;
 }
 
@@ -101,7 +114,7 @@ void simulate_cpu(const SimJob& job, const BackendOptions& opt, SimOutput& out) 
   }
   const std::int64_t n = job.paths;
   out.resize(job.cells.size(), n);
-  const std::vector<Pass> passes = make_passes(job);
+  const std::vector<Pass> passes = make_passes(job, kMaxCellsPerPassCpu);
 
   const std::int64_t batch = opt.batch > 0 ? opt.batch : 4096;
   const std::int64_t nbatches = (n + batch - 1) / batch;

@@ -110,7 +110,7 @@ void simulate_cuda(const SimJob& job, const BackendOptions& opt, SimOutput& out)
     params.push_back(P);
   }
   std::vector<CellPass> cell_passes;
-  const std::vector<Pass> passes = make_passes(job);
+  const std::vector<Pass> passes = make_passes(job, kMaxCellsPerPass);
   for (const Pass& p : passes) {
     CellPass cp{};
     std::copy(p.cells.begin(), p.cells.end(), cp.c);

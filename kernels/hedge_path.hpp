@@ -27,8 +27,10 @@ struct LedgerRow {
   int step, cell;
   R spot, position, trade, fee, cash, book_cash;  // position after the trade; cash, book_cash in t0 money
 };
-// The production recorder: records nothing, and compiles away.
+// The production recorder: records nothing, and compiles away. A recorder with active = true gets
+// every cell's row at every step.
 struct NoLedger {
+  static constexpr bool active = false;
   template <class Row>
   HL_HD void operator()(const Row&) const {}
 };
@@ -103,41 +105,81 @@ HL_HD void zakamouline_band(const CellParams& c, double tau, double disc_tau, do
   half_width = h0 + h1;
 }
 
-// Cost of trading `trade` shares at spot s: linear (proportional + half-spread), fixed per trade,
-// square-root market impact eta sigma S |q| sqrt(|q| / V).
+// The new position of a cell whose policy decides at every step (band, whalley_wilmott, zakamouline,
+// move), from its position, the delta and gamma at the hedge volatility. Kept out of line: the
+// time-based loop stays small.
 template <class R>
-HL_HD R trade_cost(const CellParams& c, R abs_trade, R s, R traded) {
-  R fee = c.linear_rate * abs_trade * s + c.fixed * traded;
-  if (c.impact_coef > 0.0) fee += c.impact_coef * s * abs_trade * vsqrt(abs_trade);
-  return fee;
+HL_HD_NOINLINE R every_step_target(const PathParams& P, const CellParams& cell, int j, double short_gamma, R log_s,
+                                   R s, R delta, R gamma, R pos, R& s_last) {
+  const R zero = R{} + 0.0;
+  if (cell.policy == kPolicyMove) {
+    if (j == 0) {
+      s_last = s;
+      return delta;
+    }
+    const auto moved = vgt(vabs(s / s_last - 1.0), zero + cell.move);
+    s_last = vselect(moved, s, s_last);
+    return vselect(moved, delta, pos);
+  }
+  const double tau = (P.steps - j) * P.dt;  // to the horizon
+  const double disc_tau = P.discount[P.steps] / P.discount[j];
+  R centre = delta, half = zero + cell.band;
+  if (cell.policy == kPolicyWhalleyWilmott) {
+    half = whalley_wilmott_band(cell, disc_tau, s, gamma);
+  } else if (cell.policy == kPolicyZakamouline) {
+    R sigma_m;
+    zakamouline_band(cell, tau, disc_tau, short_gamma, s, gamma, sigma_m, half);
+    centre = book_hedge_at(P, j, log_s, sigma_m);
+  }
+  const R dev = pos - centre;
+  return cell.to_edge ? centre + vmin(vmax(dev, zero - half), half) : vselect(vgt(vabs(dev), half), centre, pos);
 }
 
-// Hedges one path (or one vector of paths) for cells[0..ncells), ncells <= kMaxCellsPerPass.
+
+// Hedges one path (or one vector of paths) for cells[0..ncells), ncells <= MaxCells.
 // Accounting in t0 money: a cash flow at t_j enters as flow x discount[j]; at the end everything is
 // carried to the horizon with growth_horizon. Time-based hedging with N rebalances = hedge at t0,
 // N-1 interior re-hedges, unwind at the horizon (QuantLib's DiscreteHedging convention); band and
 // move policies decide at every grid step. short_gamma: +1 when the book is short gamma at t0.
-template <class R, class Normals, class Ledger = NoLedger>
+//
+// Cells of one trade group make the same trades, so the loop runs over trade groups. A cell's cost is
+// linear_rate x L + fixed x F + impact_coef x I with L = sum |q| S, F = sum [traded], I = sum S |q|^1.5
+// over the dates that pay costs (each in t0 money): the group keeps L, F, I and the cell applies its own
+// coefficients at the end. A sweep over cost levels therefore costs little more than one cell.
+template <class R, class Normals, class Ledger = NoLedger, int MaxCells = kMaxCellsPerPass>
 HL_HD void hedge_path(const PathParams& P, const CellParams* cells, int ncells, Normals& normals, PathOutT<R>* out,
                       Ledger ledger = Ledger{}, double short_gamma = 1.0) {
-  R pos[kMaxCellsPerPass], cash[kMaxCellsPerPass], cost[kMaxCellsPerPass], trades[kMaxCellsPerPass];
-  R turn_sh[kMaxCellsPerPass], turn_not[kMaxCellsPerPass], s_last[kMaxCellsPerPass];
-  R group_hedge[kMaxCellsPerPass], group_gamma[kMaxCellsPerPass];
-  int next[kMaxCellsPerPass], group_step[kMaxCellsPerPass], group_gamma_step[kMaxCellsPerPass];
+  // Per trade group.
+  R pos[MaxCells], cash[MaxCells], lin[MaxCells], fix[MaxCells], imp[MaxCells];
+  R trades[MaxCells], turn_sh[MaxCells], turn_not[MaxCells], s_last[MaxCells];
+  int next[MaxCells], leader[MaxCells];
+  // Per volatility group: the book's delta and gamma at step group_step.
+  R group_hedge[MaxCells], group_gamma[MaxCells];
+  int group_step[MaxCells], group_gamma_step[MaxCells];
   const R zero = R{} + 0.0;
 
   R log_s = zero + P.log_spot;
   R s = zero + P.spot;
   R book_cash = zero;  // option payoffs received, in t0 money (shared by all cells)
 
+  int ngroups = 0;
+  bool impact = false;
   for (int c = 0; c < ncells; ++c) {
-    pos[c] = zero;
-    cash[c] = zero - cells[c].book_value;  // premium received for a sold book, paid for a bought one
-    cost[c] = trades[c] = turn_sh[c] = turn_not[c] = zero;
-    s_last[c] = s;
-    next[c] = 0;
+    const int g = cells[c].trade_group;
+    if (g >= ngroups) {  // trade groups are numbered in order of first appearance
+      leader[g] = c;
+      ngroups = g + 1;
+    }
+    impact = impact || cells[c].impact_coef > 0.0;
     group_step[c] = group_gamma_step[c] = -1;
   }
+  for (int g = 0; g < ngroups; ++g) {
+    pos[g] = cash[g] = lin[g] = fix[g] = imp[g] = zero;
+    trades[g] = turn_sh[g] = turn_not[g] = zero;
+    s_last[g] = s;
+    next[g] = 0;
+  }
+  // Premia: each cell's own, at its hedge volatility (applied at the end).
 
   for (int j = 0; j <= P.steps; ++j) {
     if (j > 0) {
@@ -150,78 +192,71 @@ HL_HD void hedge_path(const PathParams& P, const CellParams* cells, int ncells, 
       }
     }
     const bool last = (j == P.steps);
-    const double tau = (P.steps - j) * P.dt;  // to the horizon
-    const double disc_tau = P.discount[P.steps] / P.discount[j];
-    for (int c = 0; c < ncells; ++c) {
-      const CellParams& cell = cells[c];
-      const int policy = cell.policy;
-      const bool every_step = policy == kPolicyBand || policy == kPolicyWhalleyWilmott ||
-                              policy == kPolicyZakamouline || policy == kPolicyMove;
-      bool decide = every_step;
-      if (policy == kPolicyTime || policy == kPolicyLeland) {
-        decide = (j == next[c]);
-        if (decide) next[c] += cell.stride;
-      } else if (policy == kPolicyStatic) {
+    const bool pays = last ? cells[0].cost_unwind : (j == 0 ? cells[0].cost_initial : true);
+    for (int g = 0; g < ngroups; ++g) {
+      const CellParams& cell = cells[leader[g]];
+      bool decide = cell.every_step;
+      if (cell.policy == kPolicyTime || cell.policy == kPolicyLeland) {
+        decide = (j == next[g]);
+        if (decide) next[g] += cell.stride;
+      } else if (cell.policy == kPolicyStatic) {
         decide = (j == 0);
       }
-      if (!last && !decide) {
-        ledger(LedgerRow<R>{j, c, s, pos[c], zero, zero, cash[c], book_cash});
-        continue;
-      }
-
-      R target = zero;  // at the horizon the hedge is unwound
-      if (!last && policy != kPolicyNone) {
-        const int g = cell.vol_group;
-        const bool want_gamma = policy == kPolicyWhalleyWilmott || policy == kPolicyZakamouline;
-        if (group_step[g] != j || (want_gamma && group_gamma_step[g] != j)) {
-          book_greeks(P, cell, j, log_s, s, want_gamma, group_hedge[g], group_gamma[g]);
-          group_step[g] = j;
-          if (want_gamma) group_gamma_step[g] = j;
-        }
-        const R delta = group_hedge[g];
-        if (policy == kPolicyMove && j == 0) {
-          target = delta;
-        } else if (policy == kPolicyMove) {
-          const auto moved = vgt(vabs(s / s_last[c] - 1.0), zero + cell.move);
-          target = vselect(moved, delta, pos[c]);
-          s_last[c] = vselect(moved, s, s_last[c]);
-        } else if (every_step) {
-          R centre = delta, half = zero + cell.band;
-          if (policy == kPolicyWhalleyWilmott) {
-            half = whalley_wilmott_band(cell, disc_tau, s, group_gamma[g]);
-          } else if (policy == kPolicyZakamouline) {
-            R sigma_m;
-            zakamouline_band(cell, tau, disc_tau, short_gamma, s, group_gamma[g], sigma_m, half);
-            centre = book_hedge_at(P, j, log_s, sigma_m);
+      R trade = zero;
+      if (last || decide) {
+        R target = zero;  // at the horizon the hedge is unwound
+        if (!last && cell.policy != kPolicyNone) {
+          const int v = cell.vol_group;
+          const bool want_gamma = cell.policy == kPolicyWhalleyWilmott || cell.policy == kPolicyZakamouline;
+          if (group_step[v] != j || (want_gamma && group_gamma_step[v] != j)) {
+            book_greeks(P, cell, j, log_s, s, want_gamma, group_hedge[v], group_gamma[v]);
+            group_step[v] = j;
+            if (want_gamma) group_gamma_step[v] = j;
           }
-          const R dev = pos[c] - centre;
-          target = cell.to_edge ? centre + vmin(vmax(dev, zero - half), half)
-                                : vselect(vgt(vabs(dev), half), centre, pos[c]);
-        } else {
-          target = delta;
+          target = cell.every_step ? every_step_target(P, cell, j, short_gamma, log_s, s, group_hedge[v],
+                                                       group_gamma[v], pos[g], s_last[g])
+                                   : group_hedge[v];
+          if (cell.lot > 0.0) target = cell.lot * vround(target / cell.lot);
         }
-        if (cell.lot > 0.0) target = cell.lot * vround(target / cell.lot);
+        trade = target - pos[g];
+        const R abs_trade = vabs(trade);
+        const R traded = vabove(abs_trade, P.min_trade);
+        const R notional = abs_trade * s;
+        cash[g] -= (trade * s) * P.discount[j];
+        if (pays) {
+          lin[g] += notional * P.discount[j];
+          fix[g] += traded * P.discount[j];
+          if (impact) imp[g] += notional * vsqrt(abs_trade) * P.discount[j];
+        }
+        trades[g] += traded;
+        turn_sh[g] += abs_trade;
+        turn_not[g] += notional;
+        pos[g] = target;
       }
-      const R trade = target - pos[c];
-      const R abs_trade = vabs(trade);
-      const R traded = vabove(abs_trade, P.min_trade);
-      R fee = trade_cost(cell, abs_trade, s, traded);
-      if ((j == 0 && !cell.cost_initial) || (last && !cell.cost_unwind)) fee = zero;
-      cash[c] -= (trade * s + fee) * P.discount[j];
-      cost[c] += fee * P.discount[j];
-      trades[c] += traded;
-      turn_sh[c] += abs_trade;
-      turn_not[c] += abs_trade * s;
-      pos[c] = target;
-      ledger(LedgerRow<R>{j, c, s, pos[c], trade, fee, cash[c], book_cash});
+      if constexpr (Ledger::active) {  // every cell of the group: its own fee and cash
+        for (int c = leader[g]; c < ncells; ++c) {
+          if (cells[c].trade_group != g) continue;
+          const CellParams& k = cells[c];
+          const R abs_trade = vabs(trade);
+          R fee = k.linear_rate * abs_trade * s + k.fixed * vabove(abs_trade, P.min_trade);
+          if (k.impact_coef > 0.0) fee += k.impact_coef * s * abs_trade * vsqrt(abs_trade);
+          if (!pays) fee = zero;
+          const R cost_pv = k.linear_rate * lin[g] + k.fixed * fix[g] + k.impact_coef * imp[g];
+          ledger(LedgerRow<R>{j, c, s, pos[g], trade, fee, cash[g] - k.book_value - cost_pv, book_cash});
+        }
+      }
     }
   }
   for (int c = 0; c < ncells; ++c) {
-    out[c].pnl = (cash[c] + book_cash) * P.growth_horizon;
-    out[c].cost = cost[c] * P.growth_horizon;
-    out[c].trades = trades[c];
-    out[c].turnover_shares = turn_sh[c];
-    out[c].turnover_notional = turn_not[c];
+    const CellParams& k = cells[c];
+    const int g = k.trade_group;
+    const R cost_pv = k.linear_rate * lin[g] + k.fixed * fix[g] + k.impact_coef * imp[g];
+    // premium received for a sold book (book_value < 0), paid for a bought one
+    out[c].pnl = (cash[g] - k.book_value - cost_pv + book_cash) * P.growth_horizon;
+    out[c].cost = cost_pv * P.growth_horizon;
+    out[c].trades = trades[g];
+    out[c].turnover_shares = turn_sh[g];
+    out[c].turnover_notional = turn_not[g];
   }
 }
 

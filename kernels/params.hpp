@@ -6,7 +6,8 @@
 namespace hl {
 
 constexpr int kMaxBook = 16;           // options in one book
-constexpr int kMaxCellsPerPass = 16;   // cells hedged on one simulated path per pass
+constexpr int kMaxCellsPerPass = 16;     // cells hedged on one simulation of a path: CUDA (registers)
+constexpr int kMaxCellsPerPassCpu = 64;  // the same on the CPU, where the cells' state sits in L1
 constexpr int kMaxSteps = 10'000'000;  // simulation grid steps
 
 // Rebalance policies, in the order of policy_names() (host/study.cpp).
@@ -56,8 +57,13 @@ struct PathParams {
 // One sweep cell: how this hedger trades on the common path.
 struct CellParams {
   int policy;            // Policy
+  int every_step;        // 1 for the policies that decide at every grid step (band, whalley_wilmott,
+                         // zakamouline, move)
   int stride;            // time, leland: grid steps between rebalances (steps / rebalances)
   int vol_group;         // cells of a pass with the same hedge volatility share delta evaluations
+  int trade_group;       // cells of a pass that trade alike (the same policy and parameters, any
+                         // costs that do not move the decisions) share one position; their costs are
+                         // linear in shared sums and applied per cell
   int to_edge;           // band policies: 1 = trade to the band's edge, 0 = to the delta
   double hedge_vol;      // sigma_h: premium and deltas (the Leland volatility for leland)
   double inv_vol;        // 1 / sigma_h

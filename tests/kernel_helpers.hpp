@@ -15,7 +15,7 @@ struct ArrayNormals {
 // Every cell of a plan on one path with normals z[0..steps), passes in order.
 inline std::vector<PathOut> kernel_path(const Plan& plan, const std::vector<double>& z) {
   std::vector<PathOut> out;
-  for (const Pass& pass : make_passes(plan.job)) {
+  for (const Pass& pass : make_passes(plan.job, kMaxCellsPerPassCpu)) {
     const PathGroup& g = plan.job.groups[pass.group];
     PathParams P = g.params;
     P.discount = g.discount.data();
@@ -23,7 +23,8 @@ inline std::vector<PathOut> kernel_path(const Plan& plan, const std::vector<doub
     P.inv_sqrt_tau = g.inv_sqrt_tau.data();
     std::vector<PathOut> po(pass.count);
     ArrayNormals normals{z.data()};
-    hedge_path(P, pass.cells.data(), pass.count, normals, po.data(), NoLedger{}, g.short_gamma);
+    hedge_path<double, ArrayNormals, NoLedger, kMaxCellsPerPassCpu>(P, pass.cells.data(), pass.count, normals, po.data(),
+                                                                        NoLedger{}, g.short_gamma);
     out.insert(out.end(), po.begin(), po.end());
   }
   return out;

@@ -22,7 +22,7 @@ Paths cpu_loop(decltype(&hedge_paths_scalar) fn, const Plan& plan, std::int64_t 
   const std::size_t ncells = plan.job.cells.size();
   Paths out{std::vector<double>(ncells * n), std::vector<double>(ncells * n), std::vector<std::uint32_t>(ncells * n)};
   std::vector<double> tsh(ncells * n), tno(ncells * n);
-  for (const Pass& pass : make_passes(plan.job)) {
+  for (const Pass& pass : make_passes(plan.job, kMaxCellsPerPassCpu)) {
     const PathGroup& g = plan.job.groups[pass.group];
     PathParams P = g.params;
     P.discount = g.discount.data();
