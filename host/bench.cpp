@@ -66,11 +66,11 @@ int run_bench(const BenchOptions& o, std::ostream& out) {
   if (o.json) {
     out << fmt::format(
         "{{\"tool\": \"hedgelab bench\", \"date\": \"{}\", \"version\": \"{}\", \"commit\": \"{}\", \"backend\": "
-        "\"{}\", \"device\": \"{}\", \"precision\": \"fp64\", \"workload\": \"gbm {} paths x {} steps, {} "
-        "cell(s), kernel only\", \"paths\": {}, \"steps\": {}, \"cells\": {}, \"repeat\": {}, \"best_s\": {:.6f}, "
-        "\"median_s\": {:.6f}, \"path_steps_per_s\": {:.4e}}}\n",
-        date, HEDGELAB_VERSION, HEDGELAB_GIT_COMMIT, backend, device, paths, steps, o.cells, paths, steps, o.cells,
-        o.repeat, best, median, work / best);
+        "\"{}\", \"device\": \"{}\", \"precision\": \"fp64\", \"workload\": \"gbm {} paths x {} steps, {} cell(s) "
+        "({} rebalance counts x {} cost levels), kernel only\", \"paths\": {}, \"steps\": {}, \"cells\": {}, "
+        "\"repeat\": {}, \"best_s\": {:.6f}, \"median_s\": {:.6f}, \"path_steps_per_s\": {:.4e}}}\n",
+        date, HEDGELAB_VERSION, HEDGELAB_GIT_COMMIT, backend, device, paths, steps, o.cells * o.costs, o.cells,
+        o.costs, paths, steps, o.cells * o.costs, o.repeat, best, median, work / best);
   } else {
     out << fmt::format("hedgelab bench: {} [{}], fp64, commit {}\n", backend, device, HEDGELAB_GIT_COMMIT);
     out << fmt::format("gbm {} paths x {} steps, {} cell(s) ({} rebalance counts x {} cost levels), simulate + "
