@@ -61,6 +61,20 @@ void print_report(const RunResult& r, std::ostream& os) {
     if (show_leland) row += col(x.leland_volatility);
     os << row << "\n";
   }
+  // Paired differences against the baseline, on the common paths: the paired standard error is what
+  // makes small differences between cells measurable.
+  if (r.cells.size() > 1) {
+    os << fmt::format("\nagainst cell {} (output.baseline), on the same paths: difference +- paired se [unpaired se]\n",
+                      r.baseline);
+    const std::string h2 = fmt::format("{:>5} {:>34} {:>34}", "cell", "mean - baseline", "std - baseline");
+    os << h2 << "\n" << std::string(h2.size(), '-') << "\n";
+    for (std::size_t c = 0; c < r.cells.size(); ++c) {
+      if (static_cast<int>(c) == r.baseline) continue;
+      const CellStats& x = r.cells[c];
+      os << fmt::format("{:>5} {:>11.5f} +- {:<8.5f} [{:<8.5f}] {:>11.5f} +- {:<8.5f} [{:<8.5f}]\n", c, x.diff_mean,
+                        x.diff_mean_se, x.diff_mean_se_unpaired, x.diff_std, x.diff_std_se, x.diff_std_se_unpaired);
+    }
+  }
 }
 
 }  // namespace hl
