@@ -131,6 +131,8 @@ Plan make_plan(const Study& s) {
       P.vol_sqrt_dt = c.volatility * std::sqrt(dt);
       P.growth_horizon = std::exp(c.rate * T);
       P.n_book = static_cast<int>(s.book.size());
+      P.cost_initial = s.costs_on_initial ? 1 : 0;
+      P.cost_unwind = s.costs_on_unwind ? 1 : 0;
       double book_size = 0.0, book_gamma = 0.0;
       for (std::size_t i = 0; i < s.book.size(); ++i) {
         BookEntry& b = P.book[i];
@@ -174,8 +176,6 @@ Plan make_plan(const Study& s) {
     cp.fixed = c.fixed;
     cp.impact_coef = c.impact_eta * c.volatility / std::sqrt(c.volume);
     cp.lot = c.lot;
-    cp.cost_initial = s.costs_on_initial ? 1 : 0;
-    cp.cost_unwind = s.costs_on_unwind ? 1 : 0;
     double vol = c.hedge_volatility;
     if (c.policy == kPolicyLeland) {
       vol = leland_volatility(c.hedge_volatility, cp.linear_rate, T / c.rebalances, short_gamma);
@@ -234,8 +234,11 @@ Plan make_plan(const Study& s) {
     for (std::size_t i = 0; i < s.book.size(); ++i)
       tbook.push_back({s.book[i].is_call, c.strike[i], s.book[i].maturity, c.quantity[i]});
     const bool timed = s.model == "gbm" && c.policy == kPolicyTime && costless;
-    plan.bkl_std.push_back(
-        timed ? bkl_std(tbook, c.spot, c.rate, c.drift, c.volatility, c.hedge_volatility, c.rebalances) : nan);
+    // BKL is the std of the discretisation error: the whole std only when hedging at the true volatility
+    // (otherwise the O(1) Ahmad-Wilmott randomness adds to it).
+    plan.bkl_std.push_back(timed && c.hedge_volatility == c.volatility
+                               ? bkl_std(tbook, c.spot, c.rate, c.drift, c.volatility, c.hedge_volatility, c.rebalances)
+                               : nan);
     plan.ahmad_wilmott_mean.push_back(
         timed ? ahmad_wilmott_mean(tbook, c.spot, c.rate, c.drift, c.volatility, c.hedge_volatility) : nan);
     plan.leland_volatility.push_back(c.policy == kPolicyLeland ? vol : nan);

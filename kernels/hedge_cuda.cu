@@ -30,8 +30,9 @@ struct DeviceOut {
   std::uint32_t* trades;
 };
 
-__global__ void hedge_kernel(PathParams P, CellPass pass, int ncells, double short_gamma, std::int64_t path0,
-                             std::int64_t npaths, DeviceOut out) {
+// __grid_constant__: the parameters are read in place, not copied to each thread's stack.
+__global__ void hedge_kernel(const __grid_constant__ PathParams P, const __grid_constant__ CellPass pass, int ncells,
+                             double short_gamma, std::int64_t path0, std::int64_t npaths, DeviceOut out) {
   const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= npaths) return;
   PhiloxNormals z = philox_normals(P.seed, static_cast<std::uint64_t>(path0 + i));

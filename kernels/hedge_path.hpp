@@ -192,7 +192,7 @@ HL_HD void hedge_path(const PathParams& P, const CellParams* cells, int ncells, 
       }
     }
     const bool last = (j == P.steps);
-    const bool pays = last ? cells[0].cost_unwind : (j == 0 ? cells[0].cost_initial : true);
+    const bool pays = last ? P.cost_unwind : (j == 0 ? P.cost_initial : true);
     for (int g = 0; g < ngroups; ++g) {
       const CellParams& cell = cells[leader[g]];
       bool decide = cell.every_step;

@@ -46,6 +46,8 @@ struct PathParams {
   double growth_horizon; // exp(r T): values at t0 -> values at the horizon
   double min_trade;      // a rebalance counts as a trade when |shares traded| exceeds this: 1e-12 x
                          // sum |quantity|, so that rounding in N(d1) near 0 or 1 is not a trade
+  int cost_initial;      // 1 = the initial hedge pays costs
+  int cost_unwind;       // 1 = the unwind at the horizon pays costs
   int n_book;
   BookEntry book[kMaxBook];
   // Per-step tables, steps + 1 entries per row, on the backend's memory (host or device):
@@ -76,8 +78,6 @@ struct CellParams {
   double fixed;          // per rebalance that trades
   double impact_coef;    // square-root impact eta sigma S |q| sqrt(|q| / volume) = impact_coef S |q|^1.5
   double lot;            // hedge rounded to whole lots of this many shares; 0 = no rounding
-  int cost_initial;      // 1 = the initial hedge pays costs
-  int cost_unwind;       // 1 = the unwind at the horizon pays costs
   double book_value;     // sum of quantity x Black-Scholes price at t0, at the hedge volatility
 };
 
