@@ -6,10 +6,8 @@
 
 #if defined(__CUDACC__)
 #define HL_HD __host__ __device__ __forceinline__
-#define HL_HD_NOINLINE __host__ __device__ __noinline__
 #else
 #define HL_HD inline
-#define HL_HD_NOINLINE __attribute__((noinline))
 #endif
 
 namespace hl {
