@@ -126,7 +126,7 @@ RunResult execute_run(const Study& study, PreparedRun prepared, const RunOptions
   for (int c = 0; c < ncells; ++c)
     paired_statistics(out.pnl.data() + static_cast<std::size_t>(c) * study.paths, base, study.paths,
                       r.cells[study.baseline], r.cells[c]);
-  if (study.samples) r.samples = out.pnl;
+  if (study.samples) r.samples.assign(out.pnl.begin(), out.pnl.end());
 
   r.prov.version = HEDGELAB_VERSION;
   r.prov.git_commit = HEDGELAB_GIT_COMMIT;

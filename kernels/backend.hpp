@@ -3,6 +3,8 @@
 // per-path arrays laid out [cell][path]; results do not depend on threads or batch size.
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -36,10 +38,33 @@ struct Pass {
 };
 std::vector<Pass> make_passes(const SimJob& job, int max_cells);
 
+// An allocator that leaves new elements uninitialised: the per-path arrays are written in full by the
+// backend, so zero-filling them first (gigabytes, on one thread) would only cost time.
+template <class T>
+struct NoInitAllocator : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = NoInitAllocator<U>;
+  };
+  NoInitAllocator() = default;
+  template <class U>
+  NoInitAllocator(const NoInitAllocator<U>&) noexcept {}
+  template <class U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... A>
+  void construct(U* p, A&&... a) {
+    ::new (static_cast<void*>(p)) U(std::forward<A>(a)...);
+  }
+};
+template <class T>
+using PathArray = std::vector<T, NoInitAllocator<T>>;
+
 struct SimOutput {
-  std::vector<double> pnl, cost, turnover_shares, turnover_notional;  // [cells x paths]
-  std::vector<std::uint32_t> trades;                                 // [cells x paths]
-  void resize(std::size_t cells, std::int64_t paths);
+  PathArray<double> pnl, cost, turnover_shares, turnover_notional;  // [cells x paths]
+  PathArray<std::uint32_t> trades;                                 // [cells x paths]
+  void resize(std::size_t cells, std::int64_t paths);              // contents undefined until written
 };
 
 struct BackendOptions {

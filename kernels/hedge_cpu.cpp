@@ -45,11 +45,11 @@ std::vector<Pass> make_passes(const SimJob& job, int max_cells) {
 
 void SimOutput::resize(std::size_t cells, std::int64_t paths) {
   const std::size_t n = cells * static_cast<std::size_t>(paths);
-  pnl.assign(n, 0.0);
-  cost.assign(n, 0.0);
-  turnover_shares.assign(n, 0.0);
-  turnover_notional.assign(n, 0.0);
-  trades.assign(n, 0u);
+  pnl.resize(n);
+  cost.resize(n);
+  turnover_shares.resize(n);
+  turnover_notional.resize(n);
+  trades.resize(n);
 }
 
 void hedge_paths_scalar(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
