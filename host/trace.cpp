@@ -22,10 +22,7 @@ Trace trace_path(const Study& study, std::int64_t path, std::int64_t cell) {
   for (const Pass& p : make_passes(plan.job, kMaxCellsPerPassCpu))
     if (cell >= p.first && cell < p.first + p.count) pass = p;
   const PathGroup& g = plan.job.groups[pass.group];
-  PathParams P = g.params;
-  P.discount = g.discount.data();
-  P.sqrt_tau = g.sqrt_tau.data();
-  P.inv_sqrt_tau = g.inv_sqrt_tau.data();
+  const PathParams P = host_params(g);
 
   std::vector<LedgerLine> lines;
   Trace t;

@@ -20,6 +20,15 @@ struct PathGroup {
   double short_gamma = 1.0;  // +1 when the book is short gamma at t0, -1 when long (Zakamouline's sign)
 };
 
+// The group's PathParams pointing at its host tables (the CPU backend, trace, tests).
+inline PathParams host_params(const PathGroup& g) {
+  PathParams P = g.params;
+  P.discount = g.discount.data();
+  P.sqrt_tau = g.sqrt_tau.data();
+  P.inv_sqrt_tau = g.inv_sqrt_tau.data();
+  return P;
+}
+
 struct SimJob {
   std::vector<PathGroup> groups;
   std::vector<CellParams> cells;    // all cells, in output order

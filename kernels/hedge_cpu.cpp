@@ -105,13 +105,7 @@ int cpu_threads(int requested) {
 
 void simulate_cpu(const SimJob& job, const BackendOptions& opt, SimOutput& out) {
   std::vector<PathParams> params;
-  for (const PathGroup& g : job.groups) {
-    PathParams P = g.params;
-    P.discount = g.discount.data();
-    P.sqrt_tau = g.sqrt_tau.data();
-    P.inv_sqrt_tau = g.inv_sqrt_tau.data();
-    params.push_back(P);
-  }
+  for (const PathGroup& g : job.groups) params.push_back(host_params(g));
   const std::int64_t n = job.paths;
   out.resize(job.cells.size(), n);
   const std::vector<Pass> passes = make_passes(job, kMaxCellsPerPassCpu);

@@ -17,10 +17,7 @@ inline std::vector<PathOut> kernel_path(const Plan& plan, const std::vector<doub
   std::vector<PathOut> out;
   for (const Pass& pass : make_passes(plan.job, kMaxCellsPerPassCpu)) {
     const PathGroup& g = plan.job.groups[pass.group];
-    PathParams P = g.params;
-    P.discount = g.discount.data();
-    P.sqrt_tau = g.sqrt_tau.data();
-    P.inv_sqrt_tau = g.inv_sqrt_tau.data();
+    const PathParams P = host_params(g);
     std::vector<PathOut> po(pass.count);
     ArrayNormals normals{z.data()};
     hedge_path<double, ArrayNormals, NoLedger, kMaxCellsPerPassCpu>(P, pass.cells.data(), pass.count, normals, po.data(),
