@@ -67,6 +67,27 @@ TEST_CASE("cuda: per-path P&L agrees with the CPU backend within 1e-9 of the pre
   std::printf("cuda vs cpu: worst |dP&L| = %.3g x (1e-9 x premium)\n", worst);
 }
 
+TEST_CASE("cuda: every policy and cost model agrees with the CPU backend") {
+  Study s = load_study(hl::test::source_path("experiments/bands.toml"),
+                       {"study.paths=20000", "costs.fixed=[0.0, 0.01]", "costs.lot=[0.0, 0.05]",
+                        "costs.impact_eta=[0.0, 0.5]", "costs.volume=1000.0"});
+  SimOutput cpu_raw, gpu_raw;
+  RunOptions cpu, gpu;
+  cpu.backend = "cpu";
+  gpu.backend = "cuda";
+  const RunResult rc = run_study(s, cpu, &cpu_raw);
+  run_study(s, gpu, &gpu_raw);
+  // Band decisions can flip on a rounding difference; count such paths rather than require none.
+  std::size_t far = 0;
+  for (std::size_t i = 0; i < cpu_raw.pnl.size(); ++i) {
+    const double tol = 1e-9 * std::fabs(rc.cells[i / s.paths].premium);
+    far += std::fabs(cpu_raw.pnl[i] - gpu_raw.pnl[i]) > tol;
+  }
+  CHECK(far <= cpu_raw.pnl.size() / 10000);
+  std::printf("cuda vs cpu, every policy: %zu of %zu path-cells differ by more than 1e-9 x premium\n", far,
+              cpu_raw.pnl.size());
+}
+
 int main(int argc, char** argv) {
   if (cuda_device_count() == 0) {
     std::printf("no CUDA device: CUDA tests skipped\n");
