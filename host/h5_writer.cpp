@@ -183,6 +183,8 @@ void validate(const RunResult& r) {
     throw std::runtime_error(fmt::format("baseline cell {} of {} cells", r.baseline, n));
   if (!r.samples.empty() && (r.study.paths <= 0 || r.samples.size() != n * std::size_t(r.study.paths)))
     throw std::runtime_error(fmt::format("{} samples for {} cells x {} paths", r.samples.size(), n, r.study.paths));
+  if (!r.samples_cost.empty() && r.samples_cost.size() != r.samples.size())
+    throw std::runtime_error(fmt::format("{} cost samples for {} P&L samples", r.samples_cost.size(), r.samples.size()));
 }
 
 std::string utc_now() {
@@ -260,6 +262,8 @@ void write_file(const RunResult& r, const std::string& file_name) {
     check(H5Pset_shuffle(dcpl), "H5Pset_shuffle", "samples/pnl");
     check(H5Pset_deflate(dcpl, 4), "H5Pset_deflate", "samples/pnl");
     dataset(samples, "pnl", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, r.samples.data(), {n, paths}, dcpl);
+    if (!r.samples_cost.empty())
+      dataset(samples, "cost", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, r.samples_cost.data(), {n, paths}, dcpl);
   }
 
   const Study& s = r.study;

@@ -54,7 +54,8 @@ struct RunResult {
   std::vector<CellStats> cells;
   int baseline = 0;  // the cell the diff_* statistics are taken against
   std::vector<double> quantile_levels;
-  std::vector<double> samples;  // [cells x paths], row-major; empty unless study.samples
+  std::vector<double> samples;       // P&L [cells x paths], row-major; empty unless study.samples
+  std::vector<double> samples_cost;  // cost paid [cells x paths], as samples
   Provenance prov;
 };
 

@@ -57,7 +57,7 @@ PreparedRun prepare_run(const Study& study, const RunOptions& opt) {
   const double cells = static_cast<double>(p.plan.job.cells.size());
   const double reducers = std::min(static_cast<double>(cpu_threads(opt.threads)), cells);
   const double need =
-      static_cast<double>(study.paths) * (cells * (36.0 + (study.samples ? 8.0 : 0.0)) + 8.0 * reducers);
+      static_cast<double>(study.paths) * (cells * (36.0 + (study.samples ? 16.0 : 0.0)) + 8.0 * reducers);
   const double have = available_memory();
   if (have > 0 && need > 0.9 * have)
     throw InputError(fmt::format("study.paths: {} paths x {} cells need about {:.1f} GB of memory for per-path "
@@ -126,7 +126,10 @@ RunResult execute_run(const Study& study, PreparedRun prepared, const RunOptions
   for (int c = 0; c < ncells; ++c)
     paired_statistics(out.pnl.data() + static_cast<std::size_t>(c) * study.paths, base, study.paths,
                       r.cells[study.baseline], r.cells[c]);
-  if (study.samples) r.samples.assign(out.pnl.begin(), out.pnl.end());
+  if (study.samples) {
+    r.samples.assign(out.pnl.begin(), out.pnl.end());
+    r.samples_cost.assign(out.cost.begin(), out.cost.end());
+  }
 
   r.prov.version = HEDGELAB_VERSION;
   r.prov.git_commit = HEDGELAB_GIT_COMMIT;
