@@ -14,6 +14,7 @@
 #include "host/h5_writer.hpp"
 #include "host/report.hpp"
 #include "host/run.hpp"
+#include "host/table.hpp"
 #include "host/trace.hpp"
 #include "version.hpp"
 
@@ -173,6 +174,15 @@ int hedgelab_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
       ->capture_default_str();
   bench->add_option("--repeat", bench_opt.repeat, "timed runs; the best is reported")->capture_default_str();
   bench->add_flag("--json", bench_opt.json, "one JSON record per run");
+  std::string table_file, table_output;
+  TableOptions table_opt;
+  CLI::App* table = app.add_subcommand("table", "the cells table of a results file: markdown, LaTeX or CSV");
+  table->add_option("results", table_file, "hedgelab HDF5 results file")->required();
+  table->add_option("--format", table_opt.format, "markdown | latex | csv")->capture_default_str();
+  table->add_option("--columns", table_opt.columns, "comma-separated /cells columns (standard errors added)")
+      ->capture_default_str();
+  table->add_option("--digits", table_opt.digits, "decimals after the point (0-17)")->capture_default_str()->check(kWholeNumber);
+  table->add_option("-o,--output", table_output, "write to FILE instead of stdout");
 
   try {
     app.parse(argc, argv);
@@ -190,6 +200,7 @@ int hedgelab_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   try {
     if (info->parsed()) return cmd_info(out);
     if (bench->parsed()) return run_bench(bench_opt, out);
+    if (table->parsed()) return cmd_table(table_file, table_opt, table_output, out);
     if (trace->parsed()) return cmd_trace(experiment, sets, trace_path_index, trace_cell, trace_csv, out);
     return cmd_run(experiment, output, sets, backend, threads, batch, quiet, out);
   } catch (const InputError& e) {
