@@ -18,6 +18,7 @@
 
 #include "host/stats.hpp"
 #include "host/study.hpp"
+#include "host/text.hpp"
 #include "kernels/params.hpp"
 
 namespace hl {
@@ -85,20 +86,6 @@ std::string describe(const toml::node& n) {
   }
 }
 
-std::size_t levenshtein(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
 
 // Closest known name to an unknown key, or "" when nothing is close enough to be a plausible typo.
 // `table` is the schema table the key sits in ("" at the top level); `prefix` is how that table is

@@ -76,8 +76,10 @@ const char* target_problem(const std::string& path) {
   return nullptr;
 }
 
-// The innermost message on HDF5's error stack (where the error was detected). The stack is
-// filled even though printing is silenced.
+}  // namespace
+
+// The innermost message on HDF5's error stack (where the error was detected), on one line. The stack
+// is filled even though printing is silenced.
 std::string h5_reason() {
   std::string msg;
   H5Ewalk2(
@@ -87,8 +89,11 @@ std::string h5_reason() {
         return 0;
       },
       &msg);
+  std::replace(msg.begin(), msg.end(), '\n', ' ');
   return msg.empty() ? "unknown HDF5 error" : msg;
 }
+
+namespace {
 
 // Every HDF5 call returns a negative value on failure.
 template <class T>

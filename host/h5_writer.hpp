@@ -7,6 +7,9 @@
 
 namespace hl {
 
+// The innermost message on HDF5's error stack, on one line (for error messages).
+std::string h5_reason();
+
 // Call before a long simulation so a bad output path fails in seconds, not hours: creates missing
 // parent directories and creates/removes a probe file there. Throws InputError
 // "output: cannot write '<path>': <reason>".

@@ -1,4 +1,5 @@
 #include "host/table.hpp"
+#include "host/h5_writer.hpp"
 
 #include <hdf5.h>
 #include <unistd.h>
@@ -20,7 +21,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "host/study.hpp"  // InputError
+#include "host/study.hpp"
+#include "host/text.hpp"  // InputError
 
 namespace hl {
 namespace {
@@ -38,20 +40,6 @@ const char* se_column_of(const std::string& name) {
   return nullptr;
 }
 
-std::size_t levenshtein(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
 
 // The closest of `known` to a mistyped name, or "" when none is close enough to be a typo.
 std::string nearest(std::string_view typed, const std::vector<std::string>& known) {
@@ -79,19 +67,6 @@ std::vector<std::string> split(const std::string& s, char sep) {
 
 // ---- HDF5 reading -------------------------------------------------------------------------------
 
-// The innermost message on HDF5's error stack (printing is silenced, the stack is still filled).
-std::string h5_reason() {
-  std::string msg;
-  H5Ewalk2(
-      H5E_DEFAULT, H5E_WALK_UPWARD,
-      [](unsigned n, const H5E_error2_t* e, void* out) -> herr_t {
-        if (n == 0 && e->desc) *static_cast<std::string*>(out) = e->desc;
-        return 0;
-      },
-      &msg);
-  std::replace(msg.begin(), msg.end(), '\n', ' ');
-  return msg.empty() ? "unknown HDF5 error" : msg;
-}
 
 // Owns an HDF5 identifier; closes it on scope exit, also while an exception unwinds.
 class Handle {
