@@ -41,16 +41,6 @@ const char* se_column_of(const std::string& name) {
 }
 
 
-// The closest of `known` to a mistyped name, or "" when none is close enough to be a typo.
-std::string nearest(std::string_view typed, const std::vector<std::string>& known) {
-  std::string best;
-  std::size_t best_d = std::string::npos;
-  for (const auto& k : known) {
-    const std::size_t d = levenshtein(typed, k);
-    if (d <= std::max<std::size_t>(2, typed.size() / 3) && d < best_d) best_d = d, best = k;
-  }
-  return best;
-}
 
 std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> parts;

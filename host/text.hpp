@@ -1,6 +1,7 @@
 #pragma once
 // Small text helpers shared by the host code.
 #include <algorithm>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -20,6 +21,17 @@ inline std::size_t levenshtein(std::string_view a, std::string_view b) {
     }
   }
   return row[b.size()];
+}
+
+// The closest of `known` to a mistyped name, or "" when none is close enough to be a typo.
+inline std::string nearest(std::string_view typed, const std::vector<std::string>& known) {
+  std::string best;
+  std::size_t best_d = std::string::npos;
+  for (const auto& k : known) {
+    const std::size_t d = levenshtein(typed, k);
+    if (d <= std::max<std::size_t>(2, typed.size() / 3) && d < best_d) best_d = d, best = k;
+  }
+  return best;
 }
 
 }  // namespace hl

@@ -29,6 +29,8 @@ struct LedgerLine {
   int step;
   double spot, position, trade, fee, cash, book_cash;
 };
+void trace_path_avx2(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
+                     std::uint64_t path, int cell, std::vector<LedgerLine>& lines, double& pnl);
 void trace_path_cpu(const PathParams& P, const CellParams* cells, int ncells, double short_gamma, std::uint64_t path,
                     int cell, std::vector<LedgerLine>& lines, double& pnl);
 

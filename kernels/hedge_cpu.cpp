@@ -13,9 +13,6 @@
 
 namespace hl {
 
-void trace_path_avx2(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
-                     std::uint64_t path, int cell, std::vector<LedgerLine>& lines, double& pnl);
-
 std::vector<Pass> make_passes(const SimJob& job, int max_cells) {
   std::vector<Pass> passes;
   const int ncells = static_cast<int>(job.cells.size());

@@ -1,4 +1,6 @@
 #include <doctest/doctest.h>
+
+#include "cli_helpers.hpp"
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,19 +16,8 @@
 namespace fs = std::filesystem;
 
 namespace {
-struct CliRun {
-  int code;
-  std::string out, err;
-};
-
-CliRun cli(std::vector<std::string> args) {
-  args.insert(args.begin(), "hedgelab");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  std::ostringstream out, err;
-  const int code = hl::hedgelab_main(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
-}
+using hl::test::cli;
+using hl::test::CliRun;
 
 fs::path scratch() {
   const fs::path d = fs::temp_directory_path() / ("hedgelab_cli_" + std::to_string(getpid()));

@@ -1,6 +1,8 @@
 // `hedgelab table`: a two-cell results file written by the real writer, rendered through the CLI in
 // every format and compared with text written out by hand.
 #include <doctest/doctest.h>
+
+#include "cli_helpers.hpp"
 #include <hdf5.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,19 +22,8 @@
 namespace {
 namespace fs = std::filesystem;
 
-struct CliRun {
-  int code;
-  std::string out, err;
-};
-
-CliRun cli(std::vector<std::string> args) {
-  args.insert(args.begin(), "hedgelab");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  std::ostringstream out, err;
-  const int code = hl::hedgelab_main(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
-}
+using hl::test::cli;
+using hl::test::CliRun;
 
 struct TempDir {
   fs::path dir;
