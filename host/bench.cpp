@@ -33,11 +33,19 @@ int run_bench(const BenchOptions& o, std::ostream& out) {
   if (static_cast<int>(reb.size()) < o.cells)
     throw InputError(fmt::format("--cells: {} steps have only {} divisors, fewer than {} cells", steps, reb.size(),
                                  o.cells));
+  // Each model with the parameters of its shipped experiment (one jump a year for the jump models).
+  std::string params;
+  if (o.model == "merton") params = "jump_intensity = 1.0\njump_mean = -0.1\njump_std = 0.15\n";
+  else if (o.model == "kou") params = "jump_intensity = 1.0\njump_up_probability = 0.4\neta_up = 10.0\neta_down = 5.0\n";
+  else if (o.model == "heston") params = "kappa = 2.0\ntheta = 0.04\nxi = 0.5\nrho = -0.7\nv0 = 0.04\n";
+  else if (o.model == "regime") params = "regime_volatilities = [0.15, 0.45]\nregime_rates = [2.0, 6.0]\n";
+  else if (o.model != "gbm")
+    throw InputError(fmt::format("--model: must be gbm, merton, kou, heston or regime, got '{}'", o.model));
   const Study s = parse_study(fmt::format("[study]\nname = \"bench\"\npaths = {}\nseed = 1\n"
-                                          "[market]\nspot = 100.0\nrate = 0.05\nvolatility = 0.2\nsteps = {}\n"
+                                          "[market]\nmodel = \"{}\"\n{}spot = 100.0\nrate = 0.05\nvolatility = 0.2\nsteps = {}\n"
                                           "[[book]]\nstrike = 100.0\nmaturity = 1.0\n"
                                           "[hedge]\nrebalances = [{}]\n[costs]\nproportional = [{}]\n",
-                                          paths, steps, fmt::join(reb, ", "), fmt::join(costs, ", ")),
+                                          paths, o.model, params, steps, fmt::join(reb, ", "), fmt::join(costs, ", ")),
                               "bench");
   const Plan plan = make_plan(s);
 
@@ -66,16 +74,16 @@ int run_bench(const BenchOptions& o, std::ostream& out) {
   if (o.json) {
     out << fmt::format(
         "{{\"tool\": \"hedgelab bench\", \"date\": \"{}\", \"version\": \"{}\", \"commit\": \"{}\", \"backend\": "
-        "\"{}\", \"device\": \"{}\", \"precision\": \"fp64\", \"workload\": \"gbm {} paths x {} steps, {} cell(s) "
+        "\"{}\", \"device\": \"{}\", \"precision\": \"fp64\", \"model\": \"{}\", \"workload\": \"{} {} paths x {} steps, {} cell(s) "
         "({} rebalance counts x {} cost levels), kernel only\", \"paths\": {}, \"steps\": {}, \"cells\": {}, "
         "\"repeat\": {}, \"best_s\": {:.6f}, \"median_s\": {:.6f}, \"path_steps_per_s\": {:.4e}}}\n",
-        date, HEDGELAB_VERSION, HEDGELAB_GIT_COMMIT, backend, device, paths, steps, o.cells * o.costs, o.cells,
+        date, HEDGELAB_VERSION, HEDGELAB_GIT_COMMIT, backend, device, o.model, o.model, paths, steps, o.cells * o.costs, o.cells,
         o.costs, paths, steps, o.cells * o.costs, o.repeat, best, median, work / best);
   } else {
     out << fmt::format("hedgelab bench: {} [{}], fp64, commit {}\n", backend, device, HEDGELAB_GIT_COMMIT);
-    out << fmt::format("gbm {} paths x {} steps, {} cell(s) ({} rebalance counts x {} cost levels), simulate + "
+    out << fmt::format("{} {} paths x {} steps, {} cell(s) ({} rebalance counts x {} cost levels), simulate + "
                        "hedge only, {} runs\n",
-                       paths, steps, o.cells * o.costs, o.cells, o.costs, o.repeat);
+                       o.model, paths, steps, o.cells * o.costs, o.cells, o.costs, o.repeat);
     out << fmt::format("best {:.4f} s, median {:.4f} s: {:.3e} path-steps/s (best)\n", best, median, work / best);
   }
   return 0;

@@ -13,6 +13,7 @@ struct BenchOptions {
   int cells = 1;           // rebalance counts: the largest divisors of steps
   int costs = 1;           // proportional cost levels 0, 0.0005, 0.001, ... (cells x costs in all)
   int repeat = 3;
+  std::string model = "gbm";  // market.model of the simulated paths (Black-Scholes hedger in every case)
   bool json = false;
 };
 

@@ -173,6 +173,8 @@ int hedgelab_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   bench->add_option("--costs", bench_opt.costs, "proportional cost levels 0, 5bp, 10bp, ... (x --cells)")
       ->capture_default_str();
   bench->add_option("--repeat", bench_opt.repeat, "timed runs; the best is reported")->capture_default_str();
+  bench->add_option("--model", bench_opt.model, "path model: gbm | merton | kou | heston | regime")
+      ->capture_default_str();
   bench->add_flag("--json", bench_opt.json, "one JSON record per run");
   std::string table_file, table_output;
   TableOptions table_opt;

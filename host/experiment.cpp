@@ -33,12 +33,15 @@ struct TableKeys {
 const std::vector<TableKeys>& schema() {
   static const std::vector<TableKeys> tables = {
       {"study", {"name", "paths", "seed", "precision"}},
-      {"market", {"model", "spot", "rate", "drift", "volatility", "steps"}},
+      {"market", {"model", "spot", "rate", "drift", "volatility", "steps", "jump_intensity", "jump_mean", "jump_std",
+                  "jump_up_probability", "eta_up", "eta_down", "kappa", "theta", "xi", "rho", "v0",
+                  "regime_volatilities", "regime_rates"}},
+      {"stress", {"gap_time", "gap_size", "vol_shift_time", "vol_shift_to"}},
       {"book", {"kind", "strike", "maturity", "quantity"}},
-      {"hedge", {"policy", "rebalances", "volatility", "band", "to", "risk_aversion", "move"}},
+      {"hedge", {"policy", "model", "rebalances", "volatility", "band", "to", "risk_aversion", "move"}},
       {"costs", {"proportional", "fixed", "half_spread", "half_spread_per_vol", "impact_eta", "volume", "lot",
                  "on_initial", "on_unwind"}},
-      {"output", {"histogram_bins", "samples", "quantiles", "baseline"}},
+      {"output", {"histogram_bins", "samples", "quantiles", "baseline", "loss_thresholds", "worst_paths"}},
       {"sweep", {"zip"}},
   };
   return tables;
@@ -287,6 +290,43 @@ SweepAxis choice_axis(const Field& f, const std::vector<std::string>& choices, c
   return a;
 }
 
+// A sweepable pair ("market.regime_volatilities"): [a, b] is one value, a list of pairs a sweep. The
+// values index the pairs (tuples); labels name them "a/b" (written as strings in HDF5).
+SweepAxis pair_axis(const Field& f, const Check& check) {
+  SweepAxis a;
+  a.key = f.key;
+  auto read = [&](const Field& e) {
+    const auto* arr = e.need().as_array();
+    if (!arr) e.wrong_type("a pair of numbers [a, b] or a list of pairs");
+    if (arr->size() != 2) e.fail(fmt::format("expected a pair of numbers [a, b], got a list of {}", arr->size()));
+    std::vector<double> t;
+    for (std::size_t i = 0; i < 2; ++i) {
+      const Field x{arr->get(i), fmt::format("{}.{}", e.key, i), e.src};
+      t.push_back(x.number());
+      check(x, t.back());
+    }
+    a.values.push_back(static_cast<double>(a.tuples.size()));
+    a.tuples.push_back(t);
+    a.labels.push_back(fmt::format("{}/{}", t[0], t[1]));
+  };
+  if (!f.has()) {  // absent: one pair of NaN, rejected by the plan where a model needs it
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    a.values = {0.0};
+    a.tuples = {{nan, nan}};
+    a.labels = {"unset"};
+    return a;
+  }
+  const auto* arr = f.node->as_array();
+  if (!arr) f.wrong_type("a pair of numbers [a, b] or a list of pairs");
+  if (!arr->empty() && arr->get(0)->is_array()) {
+    a.listed = true;
+    for (std::size_t i = 0; i < arr->size(); ++i) read({arr->get(i), fmt::format("{}.{}", f.key, i), f.src});
+  } else {
+    read(f);
+  }
+  return a;
+}
+
 // A key that defaults to another axis: a copy of it under its own name.
 SweepAxis copy_of(const SweepAxis& from, const std::string& key) {
   SweepAxis a = from;
@@ -426,7 +466,6 @@ Study read_study(const std::string& src, const toml::table& doc, const std::stri
     s.axes.push_back(copy_of(s.axis(from), f.key));
   };
   const Section market = section(src, doc, "market");
-  if (market["model"].has()) s.model = market["model"].choice("gbm");
   s.axes.push_back(axis(market["spot"], false, std::nullopt, greater(0)));
   // Bounds far beyond any market, so that a path's arithmetic stays finite in double precision.
   s.axes.push_back(axis(market["rate"], false, 0.0,
@@ -437,6 +476,40 @@ Study read_study(const std::string& src, const toml::table& doc, const std::stri
   else
     copy_axis(market["drift"], "market.rate");
   s.axes.push_back(axis(market["volatility"], false, std::nullopt, volatility()));
+  s.axes.push_back(choice_axis(market["model"], model_names(), "gbm"));
+  s.model = fmt::format("{}", fmt::join(s.axes.back().labels, ","));
+  // Model parameters: NaN when absent; the plan asks for those that a cell's model needs.
+  const double unset = std::numeric_limits<double>::quiet_NaN();
+  auto range = [](double lo, double hi, bool open_lo = false) -> Check {
+    return [=](const Field& f, double v) {
+      f.check(v, open_lo ? v > lo : v >= lo, fmt::format("must be {} {}", open_lo ? ">" : ">=", lo));
+      f.check(v, v <= hi, fmt::format("must be <= {}", hi));
+    };
+  };
+  s.axes.push_back(axis(market["jump_intensity"], false, unset, range(0, 1000)));   // jumps per year
+  s.axes.push_back(axis(market["jump_mean"], false, unset, [](const Field& f, double v) {
+    f.check(v, std::fabs(v) <= 5, "must be in [-5, 5] (a log jump)");
+  }));
+  s.axes.push_back(axis(market["jump_std"], false, unset, range(0, 5)));
+  s.axes.push_back(axis(market["jump_up_probability"], false, unset, range(0, 1)));
+  // eta_up > 1: E[e^Y] must be finite for the compensator.
+  s.axes.push_back(axis(market["eta_up"], false, unset, range(1, 1e6, true)));
+  s.axes.push_back(axis(market["eta_down"], false, unset, range(0, 1e6, true)));
+  s.axes.push_back(axis(market["kappa"], false, unset, range(0, 1000, true)));
+  s.axes.push_back(axis(market["theta"], false, unset, range(0, 10, true)));      // variance
+  s.axes.push_back(axis(market["xi"], false, unset, range(0, 10)));
+  s.axes.push_back(axis(market["rho"], false, 0.0, range(-1, 1)));
+  s.axes.push_back(axis(market["v0"], false, unset, range(0, 10)));               // variance
+  s.axes.push_back(pair_axis(market["regime_volatilities"], volatility()));
+  s.axes.push_back(pair_axis(market["regime_rates"], range(0, 1e4)));             // switches per year
+  const Section stress = section(src, doc, "stress");
+  s.axes.push_back(axis(stress["gap_time"], false, unset, range(0, 100, true)));  // years
+  s.axes.push_back(axis(stress["gap_size"], false, 0.0, [](const Field& f, double v) {
+    f.check(v, v > -1, "must be > -1 (a fraction of spot: -0.2 is a 20% fall)");
+    f.check(v, v <= 10, "must be <= 10");
+  }));
+  s.axes.push_back(axis(stress["vol_shift_time"], false, unset, range(0, 100)));
+  s.axes.push_back(axis(stress["vol_shift_to"], false, unset, volatility()));
   if (const Field steps = market["steps"]; steps.has()) {
     const std::int64_t n = steps.integer();
     steps.check(n, n >= 0, "must be >= 1 (or 0 for automatic)");
@@ -455,6 +528,7 @@ Study read_study(const std::string& src, const toml::table& doc, const std::stri
 
   const Section hedge = section(src, doc, "hedge"), costs = section(src, doc, "costs");
   s.axes.push_back(choice_axis(hedge["policy"], policy_names(), "time"));
+  s.axes.push_back(choice_axis(hedge["model"], hedge_model_names(), "bs"));
   const Field rebalances = hedge["rebalances"];
   if (!rebalances.has() && s.steps > kMaxRebalances)
     rebalances.fail(fmt::format("must be <= {}, got {} (its default, market.steps): set it", kMaxRebalances, s.steps));
@@ -521,6 +595,19 @@ Study read_study(const std::string& src, const toml::table& doc, const std::stri
                            num(s.quantile_levels.back())));
       s.quantile_levels.push_back(q);
     }
+  }
+  if (const Field f = output["loss_thresholds"]; f.has()) {
+    const auto* arr = f.node->as_array();
+    if (!arr) f.wrong_type("a list of numbers (losses, as positive amounts)");
+    if (arr->size() > 64) f.fail(fmt::format("at most 64 thresholds, got {}", arr->size()));
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const Field e{arr->get(i), fmt::format("{}.{}", f.key, i), src};
+      s.loss_thresholds.push_back(e.number());
+    }
+  }
+  if (const Field f = output["worst_paths"]; f.has()) {
+    const std::int64_t k = f.integer();
+    s.worst_paths = static_cast<int>(f.check(k, k >= 0 && k <= 10'000, "must be in [0, 10000]"));
   }
   if (const Field f = output["baseline"]; f.has()) {
     const std::int64_t b = f.check(f.integer(), f.integer() >= 0, "must be >= 0");

@@ -7,7 +7,11 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <atomic>
+#include <thread>
+#include <tuple>
 
+#include "host/pricing.hpp"
 #include "host/theory.hpp"
 #include "kernels/black_scholes.hpp"
 
@@ -37,6 +41,256 @@ std::int64_t grid_steps(const Study& s) {
 }
 
 const std::string& label(const SweepAxis& a, double v) { return a.labels.at(static_cast<std::size_t>(v)); }
+int index_of_label(const std::vector<std::string>& names, const std::string& l) {
+  return static_cast<int>(std::find(names.begin(), names.end(), l) - names.begin());
+}
+
+// Map keys: NaN (an unset parameter) would break the map's ordering.
+double key_value(double v) { return std::isnan(v) ? -1e308 : v; }
+
+void need(double v, const char* key, const std::string& why) {
+  if (std::isnan(v)) throw InputError(fmt::format("{}: required for {}", key, why));
+}
+
+void need_merton(const CellConfig& c, const std::string& why) {
+  need(c.jump_intensity, "market.jump_intensity", why);
+  need(c.jump_mean, "market.jump_mean", why);
+  need(c.jump_std, "market.jump_std", why);
+}
+void need_kou(const CellConfig& c, const std::string& why) {
+  need(c.jump_intensity, "market.jump_intensity", why);
+  need(c.jump_up_probability, "market.jump_up_probability", why);
+  need(c.eta_up, "market.eta_up", why);
+  need(c.eta_down, "market.eta_down", why);
+}
+
+// What single-key validation cannot see: the parameters a cell's model and overlays need.
+void check_model(const CellConfig& c, double T, const std::string& where) {
+  const std::string model = model_names()[c.model];
+  const std::string why = fmt::format("market.model '{}' ({})", model, where);
+  if (c.model == kModelMerton) need_merton(c, why);
+  if (c.model == kModelKou) need_kou(c, why);
+  if (c.model == kModelHeston) {
+    for (auto [v, key] : {std::pair{c.kappa, "market.kappa"}, {c.theta, "market.theta"}, {c.xi, "market.xi"},
+                          {c.v0, "market.v0"}})
+      need(v, key, why);
+    if (!(c.xi > 0.0)) throw InputError(fmt::format("market.xi: must be > 0 for market.model 'heston' ({})", where));
+  }
+  if (c.model == kModelRegime) {
+    need(c.regime_volatilities[0], "market.regime_volatilities", why);
+    need(c.regime_rates[0], "market.regime_rates", why);
+  }
+  if (c.gap_size != 0.0) {
+    need(c.gap_time, "stress.gap_time", fmt::format("a gap (stress.gap_size is {}; {})", c.gap_size, where));
+    if (c.gap_time > T * (1 + 1e-12))
+      throw InputError(fmt::format("stress.gap_time: {} is after the horizon {} ({})", c.gap_time, T, where));
+  }
+  if (!std::isnan(c.vol_shift_to) || !std::isnan(c.vol_shift_time)) {
+    need(c.vol_shift_time, "stress.vol_shift_time", fmt::format("a volatility shift ({})", where));
+    need(c.vol_shift_to, "stress.vol_shift_to", fmt::format("a volatility shift ({})", where));
+    if (c.vol_shift_time >= T)
+      throw InputError(fmt::format("stress.vol_shift_time: {} is not before the horizon {} ({})", c.vol_shift_time, T,
+                                   where));
+    if (c.model == kModelRegime && !std::isnan(c.regime_volatilities[0]) && c.regime_volatilities[0] <= 0.0)
+      throw InputError(fmt::format("market.regime_volatilities: must be > 0 ({})", where));
+  }
+  const std::string hm = hedge_model_names()[c.hedge_model];
+  const std::string hwhy = fmt::format("hedge.model '{}' ({})", hm, where);
+  if (c.hedge_model == kHedgeMerton) need_merton(c, hwhy);
+  if (c.hedge_model == kHedgeKou) need_kou(c, hwhy);
+  if (c.hedge_model == kHedgeMinVariance && c.model != kModelMerton && c.model != kModelKou)
+    throw InputError(fmt::format("hedge.model: 'min_variance' needs a jump market (market.model 'merton' or 'kou'), "
+                                 "got '{}' ({})", model, where));
+  if (c.hedge_model != kHedgeBs &&
+      (c.policy == kPolicyWhalleyWilmott || c.policy == kPolicyZakamouline || c.policy == kPolicyLeland))
+    throw InputError(fmt::format("hedge.model: policy '{}' is defined for Black-Scholes hedging only, got '{}' ({})",
+                                 policy_names()[c.policy], hm, where));
+}
+
+// The jump law of a cell's market (merton, kou; none otherwise) at diffusion volatility sigma.
+JumpParams market_jumps(const CellConfig& c, int model, double sigma) {
+  JumpParams j;
+  j.sigma = sigma;
+  if (model == kModelMerton) {
+    j.kind = JumpKind::kMerton;
+    j.lambda = c.jump_intensity;
+    j.jump_mean = c.jump_mean;
+    j.jump_std = c.jump_std;
+  } else if (model == kModelKou) {
+    j.kind = JumpKind::kKou;
+    j.lambda = c.jump_intensity;
+    j.p_up = c.jump_up_probability;
+    j.eta_up = c.eta_up;
+    j.eta_down = c.eta_down;
+  }
+  return j;
+}
+
+}  // namespace
+
+JumpParams hedger_jumps(const CellConfig& c, double vol) {
+  switch (c.hedge_model) {
+    case kHedgeMerton: return market_jumps(c, kModelMerton, vol);
+    case kHedgeKou: return market_jumps(c, kModelKou, vol);
+    case kHedgeMinVariance: return market_jumps(c, c.model, vol);
+    default: return market_jumps(c, kModelGbm, vol);
+  }
+}
+
+namespace {
+
+// The market of a path group: every per-step constant of the cell's model and overlays.
+void fill_market(PathParams& P, const CellConfig& c, double dt, const std::string& where) {
+  const int M = P.steps;
+  const double mu = c.drift, sig = c.volatility;
+  P.model = c.model;
+  const JumpParams jm = market_jumps(c, c.model, sig);
+  const double lk = jm.kind == JumpKind::kNone ? 0.0 : jm.lambda * jump_kappa(jm);  // compensator lambda kappa
+  P.drift_dt = (mu - lk - 0.5 * sig * sig) * dt;
+  P.vol_sqrt_dt = sig * std::sqrt(dt);
+  if (jm.kind != JumpKind::kNone && jm.lambda > 0.0) {
+    // Poisson(lambda dt) CDF up to the first count whose tail is below 1e-13.
+    const double ldt = jm.lambda * dt;
+    std::vector<double> term{std::exp(-ldt)};
+    for (int k = 1; k <= 64; ++k) term.push_back(term.back() * ldt / k);
+    int kmax = 0;
+    for (;; ++kmax) {
+      double tail = 0.0;
+      for (std::size_t k = kmax + 1; k < term.size(); ++k) tail += term[k];
+      if (tail < 1e-13 || kmax >= 64) break;
+    }
+    kmax = std::max(kmax, 1);
+    if (kmax > kMaxJumpsPerStep)
+      throw InputError(fmt::format(
+          "market.jump_intensity: {} jumps a year on steps of {:.4g} years need more than {} jumps per step ({}); "
+          "set market.steps higher",
+          jm.lambda, dt, kMaxJumpsPerStep, where));
+    P.jump_kmax = kmax;
+    double cdf = 0.0;
+    for (int k = 0; k < kmax; ++k) P.jump_cdf[k] = cdf += term[k];
+  }
+  P.jump_mean = c.jump_mean;
+  P.jump_std = c.jump_std;
+  P.jump_p_up = c.jump_up_probability;
+  P.inv_eta_up = 1.0 / c.eta_up;
+  P.inv_eta_down = 1.0 / c.eta_down;
+  if (c.model == kModelHeston) {
+    // Andersen (2008), eqs. 17-18 (conditional mean and variance of V) and 33 (K0..K4, gamma1 = gamma2 = 1/2).
+    const double k = c.kappa, th = c.theta, xi = c.xi, rho = c.rho, E = std::exp(-k * dt);
+    P.hs_exp = E;
+    P.hs_theta = th;
+    P.hs_c1 = xi * xi * E * (1.0 - E) / k;
+    P.hs_c2 = th * xi * xi * (1.0 - E) * (1.0 - E) / (2.0 * k);
+    P.hs_k0 = -rho * k * th * dt / xi;
+    P.hs_k1 = 0.5 * dt * (k * rho / xi - 0.5) - rho / xi;
+    P.hs_k2 = 0.5 * dt * (k * rho / xi - 0.5) + rho / xi;
+    P.hs_k3 = 0.5 * dt * (1.0 - rho * rho);
+    P.hs_k4 = P.hs_k3;
+    P.hs_v0 = c.v0;
+    P.hs_drift_dt = mu * dt;
+  }
+  if (c.model == kModelRegime) {
+    // Two-state chain with rates q0 (leave 0) and q1 (leave 1): P(in the other state after dt) =
+    // q_r / (q0 + q1) (1 - e^{-(q0 + q1) dt}), exact, whatever happened within the step.
+    const double q0 = c.regime_rates[0], q1 = c.regime_rates[1], qs = q0 + q1;
+    for (int r = 0; r < 2; ++r) {
+      const double v = c.regime_volatilities[r];
+      P.rg_drift_dt[r] = (mu - 0.5 * v * v) * dt;
+      P.rg_vol_sqrt_dt[r] = v * std::sqrt(dt);
+      P.rg_switch[r] = qs > 0.0 ? (r == 0 ? q0 : q1) / qs * -std::expm1(-qs * dt) : 0.0;
+    }
+  }
+  P.gap_step = -1;
+  P.log_gap = 0.0;
+  if (c.gap_size != 0.0) {
+    // The gap happens at the first grid date at or after gap_time; the position held into it takes it.
+    P.gap_step = std::clamp(static_cast<int>(std::ceil(c.gap_time / dt - 1e-9)), 1, M);
+    P.log_gap = std::log1p(c.gap_size);
+  }
+  P.shift_step = -1;
+  if (!std::isnan(c.vol_shift_to)) {
+    // Steps that start at or after vol_shift_time have the new volatility.
+    P.shift_step = std::max(1, static_cast<int>(std::ceil(c.vol_shift_time / dt - 1e-9)) + 1);
+    const double v2 = c.vol_shift_to;
+    P.sh_drift_dt = (mu - lk - 0.5 * v2 * v2) * dt;
+    P.sh_vol_sqrt_dt = v2 * std::sqrt(dt);
+    P.sh_v = v2 * v2;
+    if (c.model == kModelRegime) {
+      const double f = v2 / c.regime_volatilities[0];  // the calm level becomes vol_shift_to, the ratio stays
+      for (int r = 0; r < 2; ++r) {
+        const double v = c.regime_volatilities[r] * f;
+        P.sh_rg_drift_dt[r] = (mu - 0.5 * v * v) * dt;
+        P.sh_rg_vol_sqrt_dt[r] = v * std::sqrt(dt);
+      }
+    }
+  }
+  P.has_jumps = (P.jump_kmax > 0 || P.gap_step >= 0) ? 1 : 0;
+  // The Merton hedger's constants, from the market's jump keys (also for a gbm market).
+  if (!std::isnan(c.jump_intensity) && !std::isnan(c.jump_mean) && !std::isnan(c.jump_std)) {
+    const JumpParams jh = market_jumps(c, kModelMerton, sig);
+    const double kap = jump_kappa(jh);
+    P.mh_lambda_prime = jh.lambda * (1.0 + kap);
+    P.mh_rate_shift = -jh.lambda * kap;
+    P.mh_log1k = std::log1p(kap);
+    P.mh_jump_var = jh.jump_std * jh.jump_std;
+    // Terms until the Poisson(lambda' T) tail is below 1e-12.
+    const double lt = P.mh_lambda_prime * M * dt;
+    double w = std::exp(-lt), cdf = w;
+    int n = 1;
+    while (1.0 - cdf > 1e-12 && n < 200) {
+      w *= lt / n++;
+      cdf += w;
+    }
+    P.mh_terms = n;
+  }
+}
+
+constexpr int kTableNx = 256;  // nodes per hedge-ratio table row
+
+// Rows of the kou / min_variance hedger's table for one path group (layout in params.hpp): every
+// option, every grid date before its expiry, x = log(S/K) over +-(8 sigma_tot sqrt(tau) + 4 sd(Y)).
+std::vector<double> build_table(const PathParams& P, const JumpParams& jh, GridRatio what) {
+  const int M = P.steps, row = 2 + 4 * kTableNx;
+  std::vector<double> t(static_cast<std::size_t>(P.n_book) * (M + 1) * row, 0.0);
+  double ey2 = 0.0;  // E[Y^2]
+  if (jh.kind == JumpKind::kMerton) ey2 = jh.jump_mean * jh.jump_mean + jh.jump_std * jh.jump_std;
+  if (jh.kind == JumpKind::kKou)
+    ey2 = 2.0 * jh.p_up / (jh.eta_up * jh.eta_up) + 2.0 * (1.0 - jh.p_up) / (jh.eta_down * jh.eta_down);
+  const double var = jh.sigma * jh.sigma + jh.lambda * ey2;
+  std::vector<std::pair<int, int>> work;  // (option, step)
+  for (int i = 0; i < P.n_book; ++i)
+    for (int j = 0; j < P.book[i].expiry_step; ++j) work.emplace_back(i, j);
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    std::vector<double> x(kTableNx), ratio, dratio, price, dprice;
+    for (std::size_t w; (w = next.fetch_add(1)) < work.size();) {
+      const auto [i, j] = work[w];
+      const double tau = (P.book[i].expiry_step - j) * P.dt;
+      const double L = 8.0 * std::sqrt(var * tau) + 4.0 * std::sqrt(ey2);
+      const double h = 2.0 * L / (kTableNx - 1);
+      for (int k = 0; k < kTableNx; ++k) x[k] = -L + k * h;
+      call_grid(jh, P.rate, tau, what, x, ratio, dratio, price, dprice);
+      double* r = t.data() + (static_cast<std::size_t>(i) * (M + 1) + j) * row;
+      r[0] = -L;
+      r[1] = 1.0 / h;
+      for (int k = 0; k < kTableNx; ++k) {
+        r[2 + 4 * k] = ratio[k];
+        r[3 + 4 * k] = dratio[k];
+        r[4 + 4 * k] = price[k];
+        r[5 + 4 * k] = dprice[k];
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  const unsigned n = std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned k = 1; k < n; ++k) pool.emplace_back(worker);
+  worker();
+  for (auto& th : pool) th.join();
+  for (double v : t)
+    if (!std::isfinite(v))
+      throw InputError("hedge.model: the hedger's table has non-finite values for these jump parameters");
+  return t;
+}
 
 }  // namespace
 
@@ -55,13 +309,35 @@ CellConfig cell_config(const Study& s, std::size_t cell) {
   c.rate = get("market.rate");
   c.drift = get("market.drift");
   c.volatility = get("market.volatility");
+  c.model = index_of_label(model_names(), label(s.axis("market.model"), get("market.model")));
+  c.jump_intensity = get("market.jump_intensity");
+  c.jump_mean = get("market.jump_mean");
+  c.jump_std = get("market.jump_std");
+  c.jump_up_probability = get("market.jump_up_probability");
+  c.eta_up = get("market.eta_up");
+  c.eta_down = get("market.eta_down");
+  c.kappa = get("market.kappa");
+  c.theta = get("market.theta");
+  c.xi = get("market.xi");
+  c.rho = get("market.rho");
+  c.v0 = get("market.v0");
+  for (const char* key : {"market.regime_volatilities", "market.regime_rates"}) {
+    const SweepAxis& a = s.axis(key);
+    const std::vector<double>& t = a.tuples.at(static_cast<std::size_t>(get(key)));
+    double* into = std::string(key) == "market.regime_rates" ? c.regime_rates : c.regime_volatilities;
+    into[0] = t.at(0);
+    into[1] = t.at(1);
+  }
+  c.gap_time = get("stress.gap_time");
+  c.gap_size = get("stress.gap_size");
+  c.vol_shift_time = get("stress.vol_shift_time");
+  c.vol_shift_to = get("stress.vol_shift_to");
+  c.hedge_model = index_of_label(hedge_model_names(), label(s.axis("hedge.model"), get("hedge.model")));
   for (std::size_t i = 0; i < s.book.size(); ++i) {
     c.strike.push_back(get("book." + std::to_string(i) + ".strike"));
     c.quantity.push_back(get("book." + std::to_string(i) + ".quantity"));
   }
-  const std::string& policy = label(s.axis("hedge.policy"), get("hedge.policy"));
-  const auto& names = policy_names();
-  c.policy = static_cast<int>(std::find(names.begin(), names.end(), policy) - names.begin());
+  c.policy = index_of_label(policy_names(), label(s.axis("hedge.policy"), get("hedge.policy")));
   c.rebalances = static_cast<int>(get("hedge.rebalances"));
   c.hedge_volatility = get("hedge.volatility");
   c.band = get("hedge.band");
@@ -104,17 +380,44 @@ Plan make_plan(const Study& s) {
   SimJob& job = plan.job;
   job.paths = s.paths;
   std::map<std::vector<double>, int> group_of;  // market + book values -> path group
-  std::vector<double> vols;                     // distinct hedge volatilities, in order of first use
+  std::vector<std::pair<double, int>> vols;     // distinct (hedge volatility, hedge model), in order of first use
+  std::map<std::tuple<int, int, double>, long long> table_of;  // (group, hedge model, vol) -> table offset
+  std::map<std::vector<double>, double> residual_of;           // group -> jump residual std
   std::map<std::vector<double>, int> trade_of;  // what moves a cell's trades -> trade index
   const std::size_t ncells = cell_count(s);
   for (std::size_t cidx = 0; cidx < ncells; ++cidx) {
     const CellConfig c = cell_config(s, cidx);
     const std::string where = fmt::format("cell {}", cidx);
+    check_model(c, T, where);
 
     // The path group: its simulated market and its book.
-    std::vector<double> key{c.spot, c.rate, c.drift, c.volatility};
+    std::vector<double> key{c.spot,
+                            c.rate,
+                            c.drift,
+                            c.volatility,
+                            static_cast<double>(c.model),
+                            c.jump_intensity,
+                            c.jump_mean,
+                            c.jump_std,
+                            c.jump_up_probability,
+                            c.eta_up,
+                            c.eta_down,
+                            c.kappa,
+                            c.theta,
+                            c.xi,
+                            c.rho,
+                            c.v0,
+                            c.regime_volatilities[0],
+                            c.regime_volatilities[1],
+                            c.regime_rates[0],
+                            c.regime_rates[1],
+                            c.gap_time,
+                            c.gap_size,
+                            c.vol_shift_time,
+                            c.vol_shift_to};
     key.insert(key.end(), c.strike.begin(), c.strike.end());
     key.insert(key.end(), c.quantity.begin(), c.quantity.end());
+    for (double& v : key) v = key_value(v);
     auto [it, fresh] = group_of.try_emplace(key, static_cast<int>(job.groups.size()));
     if (fresh) {
       PathGroup g;
@@ -127,8 +430,8 @@ Plan make_plan(const Study& s) {
       P.volatility = c.volatility;
       P.spot = c.spot;
       P.log_spot = std::log(c.spot);
-      P.drift_dt = (c.drift - 0.5 * c.volatility * c.volatility) * dt;
-      P.vol_sqrt_dt = c.volatility * std::sqrt(dt);
+      fill_market(P, c, dt, where);
+      job.jumps = job.jumps || P.has_jumps;
       P.growth_horizon = std::exp(c.rate * T);
       P.n_book = static_cast<int>(s.book.size());
       P.cost_initial = s.costs_on_initial ? 1 : 0;
@@ -195,15 +498,39 @@ Plan make_plan(const Study& s) {
     cp.hedge_vol = vol;
     cp.inv_vol = 1.0 / vol;
     cp.d1_coef = c.rate / vol + 0.5 * vol;
+    cp.hedge_model = c.hedge_model;
+    cp.table = -1;
+    // The premium in the hedger's model (Black-Scholes, Merton's series, Kou by Fourier inversion).
+    const JumpParams jh = hedger_jumps(c, vol);
     double book_value = 0.0, book_vega = 0.0;
     for (std::size_t i = 0; i < s.book.size(); ++i) {
       const OptionSpec& o = s.book[i];
-      book_value += c.quantity[i] * bs_greeks(o.is_call, c.spot, c.strike[i], c.rate, vol, o.maturity).price;
+      book_value += c.quantity[i] * jump_price(o.is_call, c.spot, c.strike[i], c.rate, o.maturity, jh).price;
       book_vega += c.quantity[i] * bs_greeks(o.is_call, c.spot, c.strike[i], c.rate, c.volatility, o.maturity).vega;
     }
+    if (!std::isfinite(book_value))
+      throw InputError(fmt::format("hedge.model: the book's price in the '{}' model is not finite ({})",
+                                   hedge_model_names()[c.hedge_model], where));
     cp.book_value = book_value;
-    auto vit = std::find(vols.begin(), vols.end(), vol);
-    if (vit == vols.end()) vit = vols.insert(vols.end(), vol);
+    if (c.hedge_model == kHedgeKou || c.hedge_model == kHedgeMinVariance) {
+      auto [tit, tfresh] = table_of.try_emplace({group, c.hedge_model, vol}, 0);
+      if (tfresh) {
+        PathGroup& g = job.groups[group];
+        tit->second = static_cast<long long>(g.tables.size());
+        const double rows = static_cast<double>(s.book.size()) * static_cast<double>(M + 1) * (2 + 4 * kTableNx);
+        if (static_cast<double>(g.tables.size()) + rows > 2.5e8)
+          throw InputError(fmt::format("hedge.model: the '{}' hedger's tables would need more than 2 GB on {} grid "
+                                       "steps; lower market.steps ({})",
+                                       hedge_model_names()[c.hedge_model], M, where));
+        const std::vector<double> t = build_table(g.params, jh,
+                                                  c.hedge_model == kHedgeKou ? GridRatio::kDelta : GridRatio::kMinVariance);
+        g.tables.insert(g.tables.end(), t.begin(), t.end());
+        g.params.table_nx = kTableNx;
+      }
+      cp.table = tit->second;
+    }
+    auto vit = std::find(vols.begin(), vols.end(), std::pair{vol, c.hedge_model});
+    if (vit == vols.end()) vit = vols.insert(vols.end(), std::pair{vol, c.hedge_model});
     job.cell_vol_index.push_back(static_cast<int>(vit - vols.begin()));
     // Cells trade alike when what moves their decisions is equal: costs only matter to the bands of
     // whalley_wilmott and zakamouline.
@@ -211,6 +538,7 @@ Plan make_plan(const Study& s) {
     const bool cost_band = c.policy == kPolicyWhalleyWilmott || c.policy == kPolicyZakamouline;
     const std::vector<double> trade_key{static_cast<double>(group),
                                         static_cast<double>(c.policy),
+                                        static_cast<double>(c.hedge_model),
                                         timed_policy ? static_cast<double>(cp.stride) : 0.0,
                                         vol,
                                         c.policy == kPolicyBand ? c.band : 0.0,
@@ -226,14 +554,16 @@ Plan make_plan(const Study& s) {
 
     // Derman-Kamal applies to one option hedged in time at the true volatility without costs.
     const bool costless = cp.linear_rate == 0.0 && cp.fixed == 0.0 && cp.impact_coef == 0.0 && cp.lot == 0.0;
-    const bool dk = s.model == "gbm" && s.book.size() == 1 && c.policy == kPolicyTime &&
+    const bool plain_gbm = c.model == kModelGbm && c.hedge_model == kHedgeBs && c.gap_size == 0.0 &&
+                           std::isnan(c.vol_shift_to);
+    const bool dk = plain_gbm && s.book.size() == 1 && c.policy == kPolicyTime &&
                     c.hedge_volatility == c.volatility && costless;
     constexpr double nan = std::numeric_limits<double>::quiet_NaN();
     plan.derman_kamal_std.push_back(dk ? derman_kamal_std(std::fabs(book_vega), c.volatility, c.rebalances) : nan);
     std::vector<TheoryOption> tbook;
     for (std::size_t i = 0; i < s.book.size(); ++i)
       tbook.push_back({s.book[i].is_call, c.strike[i], s.book[i].maturity, c.quantity[i]});
-    const bool timed = s.model == "gbm" && c.policy == kPolicyTime && costless;
+    const bool timed = plain_gbm && c.policy == kPolicyTime && costless;
     // BKL is the std of the discretisation error: the whole std only when hedging at the true volatility
     // (otherwise the O(1) Ahmad-Wilmott randomness adds to it).
     plan.bkl_std.push_back(timed && c.hedge_volatility == c.volatility
@@ -242,6 +572,17 @@ Plan make_plan(const Study& s) {
     plan.ahmad_wilmott_mean.push_back(
         timed ? ahmad_wilmott_mean(tbook, c.spot, c.rate, c.drift, c.volatility, c.hedge_volatility) : nan);
     plan.leland_volatility.push_back(c.policy == kPolicyLeland ? vol : nan);
+    const bool residual = c.model == kModelMerton && c.hedge_model == kHedgeMerton && c.policy == kPolicyTime &&
+                          costless && c.hedge_volatility == c.volatility && c.drift == c.rate && c.gap_size == 0.0 &&
+                          std::isnan(c.vol_shift_to);
+    double jr = nan;
+    if (residual) {
+      const std::vector<double> rkey{static_cast<double>(group)};
+      auto [rit, rfresh] = residual_of.try_emplace(rkey, nan);
+      if (rfresh) rit->second = std::sqrt(merton_hedge_variance(tbook, c.spot, c.rate, jh));
+      jr = rit->second;
+    }
+    plan.jump_residual_std.push_back(jr);
     std::vector<double> coord(s.axes.size());
     const std::vector<std::size_t> idx = cell_indices(s, cidx);
     for (std::size_t a = 0; a < s.axes.size(); ++a) coord[a] = s.axes[a].values[idx[a]];

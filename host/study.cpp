@@ -5,12 +5,15 @@
 namespace hl {
 
 std::vector<std::string> sweep_keys(std::size_t n_book) {
-  std::vector<std::string> k{"market.spot", "market.rate", "market.drift", "market.volatility"};
+  std::vector<std::string> k{"market.spot", "market.rate", "market.drift", "market.volatility", "market.model"};
+  for (const auto& key : model_parameter_keys()) k.push_back(key);
+  for (const char* key : {"stress.gap_time", "stress.gap_size", "stress.vol_shift_time", "stress.vol_shift_to"})
+    k.push_back(key);
   for (std::size_t i = 0; i < n_book; ++i) {
     k.push_back("book." + std::to_string(i) + ".strike");
     k.push_back("book." + std::to_string(i) + ".quantity");
   }
-  for (const char* key : {"hedge.policy", "hedge.rebalances", "hedge.volatility", "hedge.band", "hedge.to",
+  for (const char* key : {"hedge.policy", "hedge.model", "hedge.rebalances", "hedge.volatility", "hedge.band", "hedge.to",
                           "hedge.risk_aversion", "hedge.move", "costs.proportional", "costs.fixed",
                           "costs.half_spread", "costs.half_spread_per_vol", "costs.impact_eta", "costs.volume",
                           "costs.lot"})
@@ -27,6 +30,25 @@ const std::vector<std::string>& policy_names() {
 const std::vector<std::string>& hedge_to_names() {
   static const std::vector<std::string> n{"edge", "target"};
   return n;
+}
+
+const std::vector<std::string>& model_names() {
+  static const std::vector<std::string> n{"gbm", "merton", "kou", "heston", "regime"};
+  return n;
+}
+
+const std::vector<std::string>& hedge_model_names() {
+  static const std::vector<std::string> n{"bs", "merton", "kou", "min_variance"};
+  return n;
+}
+
+const std::vector<std::string>& model_parameter_keys() {
+  static const std::vector<std::string> k{
+      "market.jump_intensity", "market.jump_mean", "market.jump_std", "market.jump_up_probability",
+      "market.eta_up",         "market.eta_down",  "market.kappa",    "market.theta",
+      "market.xi",             "market.rho",       "market.v0",       "market.regime_volatilities",
+      "market.regime_rates"};
+  return k;
 }
 
 namespace {

@@ -27,6 +27,8 @@ struct SweepAxis {
   std::string key;                  // "hedge.rebalances"
   std::vector<double> values;       // numbers; for a choice axis, indices into labels
   std::vector<std::string> labels;  // the choices of a string axis ("hedge.policy"); empty for numbers
+  std::vector<std::vector<double>> tuples;  // a pair axis (market.regime_volatilities): values index these,
+                                            // labels name them ("0.15/0.45")
   bool integer = false;             // written as int64 in HDF5
   bool listed = false;              // given as a list in the experiment (a true sweep axis)
   int zip = -1;                     // axes with the same zip group >= 0 advance together
@@ -38,8 +40,8 @@ struct Study {
   std::int64_t paths = 0;
   std::uint64_t seed = 0;
   std::string precision = "fp64";
-  // [market] (spot, rate, drift, volatility are axes)
-  std::string model = "gbm";
+  // [market] (spot, rate, drift, volatility, model and the model parameters are axes)
+  std::string model = "gbm";  // the market.model label(s), comma-separated, for messages
   int steps = 0;            // simulation grid; 0 = the finest grid the sweep needs (lcm of rebalances)
   // [[book]]: kind and maturity; strike and quantity are axes book.N.strike, book.N.quantity (the
   // OptionSpec fields hold their first value)
@@ -54,6 +56,8 @@ struct Study {
   bool samples = false;
   std::vector<double> quantile_levels;  // default: 0.001 0.01 0.05 0.25 0.5 0.75 0.95 0.99 0.999
   int baseline = 0;                     // the cell paired differences are taken against
+  std::vector<double> loss_thresholds;  // P(loss > L) for each L (output.loss_thresholds)
+  int worst_paths = 10;                 // the worst paths of each cell, by index and P&L
 
   // Provenance.
   std::string source_path;              // file it came from ("" when parsed from a string)
@@ -76,8 +80,9 @@ struct Study {
 };
 
 // The sweepable keys of a study with n_book options, in canonical (axis) order:
-// market.spot, market.rate, market.drift, market.volatility, book.N.strike, book.N.quantity (each N),
-// hedge.policy, hedge.rebalances, hedge.volatility, hedge.band, hedge.to, hedge.risk_aversion,
+// market.spot, market.rate, market.drift, market.volatility, market.model, the model parameters
+// (model_parameter_keys()), the stress keys (stress.gap_time, stress.gap_size, stress.vol_shift_time,
+// stress.vol_shift_to), book.N.strike, book.N.quantity (each N), hedge.policy, hedge.model, hedge.rebalances, hedge.volatility, hedge.band, hedge.to, hedge.risk_aversion,
 // hedge.move, costs.proportional, costs.fixed, costs.half_spread, costs.half_spread_per_vol,
 // costs.impact_eta, costs.volume, costs.lot.
 std::vector<std::string> sweep_keys(std::size_t n_book);
@@ -85,6 +90,10 @@ std::vector<std::string> sweep_keys(std::size_t n_book);
 // The choices of the string axes.
 const std::vector<std::string>& policy_names();  // time band whalley_wilmott zakamouline move leland static none
 const std::vector<std::string>& hedge_to_names();  // edge target
+const std::vector<std::string>& model_names();     // gbm merton kou heston regime (market.model)
+const std::vector<std::string>& hedge_model_names();  // bs merton kou min_variance (hedge.model)
+// market.jump_intensity ... market.regime_rates, in axis order.
+const std::vector<std::string>& model_parameter_keys();
 
 // Cell enumeration: the number of cells, and the value index of each axis for cell c.
 std::size_t cell_count(const Study& s);

@@ -31,6 +31,7 @@ Trace trace_path(const Study& study, std::int64_t path, std::int64_t cell) {
 
   const CellConfig& cc = plan.configs[cell];
   const double sigma_h = plan.job.cells[cell].hedge_vol;
+  const JumpParams jh = hedger_jumps(cc, sigma_h);  // the hedger's model: delta and book value in it
   for (const LedgerLine& l : lines) {
     TraceRow r{};
     r.step = l.step;
@@ -46,9 +47,12 @@ Trace trace_path(const Study& study, std::int64_t path, std::int64_t cell) {
     for (std::size_t i = 0; i < study.book.size(); ++i) {
       const double tau = study.book[i].maturity - r.time;
       if (l.step >= P.book[i].expiry_step || tau <= 0.0) continue;
-      const BsGreeks gr = bs_greeks(study.book[i].is_call, l.spot, cc.strike[i], cc.rate, sigma_h, tau);
-      alive += cc.quantity[i] * gr.price;
-      delta -= cc.quantity[i] * gr.delta;
+      const bool call = study.book[i].is_call;
+      const PriceDelta pd = jump_price(call, l.spot, cc.strike[i], cc.rate, tau, jh);
+      alive += cc.quantity[i] * pd.price;
+      delta -= cc.quantity[i] * (cc.hedge_model == kHedgeMinVariance
+                                     ? min_variance_ratio(call, l.spot, cc.strike[i], cc.rate, tau, jh)
+                                     : pd.delta);
       any = true;
     }
     r.delta = any ? delta : std::numeric_limits<double>::quiet_NaN();

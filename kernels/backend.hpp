@@ -17,6 +17,7 @@ namespace hl {
 struct PathGroup {
   PathParams params;  // table pointers are set by the backend from the vectors below
   std::vector<double> discount, sqrt_tau, inv_sqrt_tau;
+  std::vector<double> tables;  // hedge-ratio tables of the kou and min_variance hedgers (PathParams::tables)
   double short_gamma = 1.0;  // +1 when the book is short gamma at t0, -1 when long (Zakamouline's sign)
 };
 
@@ -26,6 +27,7 @@ inline PathParams host_params(const PathGroup& g) {
   P.discount = g.discount.data();
   P.sqrt_tau = g.sqrt_tau.data();
   P.inv_sqrt_tau = g.inv_sqrt_tau.data();
+  P.tables = g.tables.empty() ? nullptr : g.tables.data();
   return P;
 }
 
@@ -36,6 +38,7 @@ struct SimJob {
   std::vector<int> cell_vol_index;  // cells of one group with the same index share delta evaluations
   std::vector<int> cell_trade_index;  // cells of one group with the same index trade alike
   std::int64_t paths = 0;
+  bool jumps = false;  // some path group jumps or gaps: SimOutput records jump_pnl and jumps
 };
 
 // A pass: consecutive cells of one path group, at most max_cells (kMaxCellsPerPass on CUDA,
@@ -73,7 +76,10 @@ using PathArray = std::vector<T, NoInitAllocator<T>>;
 struct SimOutput {
   PathArray<double> pnl, cost, turnover_shares, turnover_notional;  // [cells x paths]
   PathArray<std::uint32_t> trades;                                 // [cells x paths]
-  void resize(std::size_t cells, std::int64_t paths);              // contents undefined until written
+  PathArray<double> jump_pnl;        // [cells x paths] when SimJob::jumps, else empty
+  PathArray<std::uint32_t> jumps;    // [cells x paths] when SimJob::jumps, else empty
+  // Contents undefined until written; the jump arrays are sized only when `jumps`.
+  void resize(std::size_t cells, std::int64_t paths, bool jumps = false);
 };
 
 struct BackendOptions {

@@ -14,6 +14,8 @@ struct CpuOut {
   std::uint32_t* trades;
   double* turnover_shares;
   double* turnover_notional;
+  double* jump_pnl;        // null when the job records no jumps
+  std::uint32_t* jumps;    // null when the job records no jumps
   std::int64_t stride;
 };
 

@@ -40,8 +40,10 @@ std::vector<Pass> make_passes(const SimJob& job, int max_cells) {
   return passes;
 }
 
-void SimOutput::resize(std::size_t cells, std::int64_t paths) {
+void SimOutput::resize(std::size_t cells, std::int64_t paths, bool with_jumps) {
   const std::size_t n = cells * static_cast<std::size_t>(paths);
+  jump_pnl.resize(with_jumps ? n : 0);
+  jumps.resize(with_jumps ? n : 0);
   pnl.resize(n);
   cost.resize(n);
   turnover_shares.resize(n);
@@ -62,6 +64,10 @@ void hedge_paths_scalar(const PathParams& P, const CellParams* cells, int ncells
       out.trades[at] = static_cast<std::uint32_t>(po[c].trades);
       out.turnover_shares[at] = po[c].turnover_shares;
       out.turnover_notional[at] = po[c].turnover_notional;
+      if (out.jump_pnl) {
+        out.jump_pnl[at] = po[c].jump_pnl;
+        out.jumps[at] = static_cast<std::uint32_t>(po[c].jumps);
+      }
     }
   }
 }
@@ -104,7 +110,7 @@ void simulate_cpu(const SimJob& job, const BackendOptions& opt, SimOutput& out) 
   std::vector<PathParams> params;
   for (const PathGroup& g : job.groups) params.push_back(host_params(g));
   const std::int64_t n = job.paths;
-  out.resize(job.cells.size(), n);
+  out.resize(job.cells.size(), n, job.jumps);
   const std::vector<Pass> passes = make_passes(job, kMaxCellsPerPassCpu);
 
   const std::int64_t batch = opt.batch > 0 ? opt.batch : 4096;
@@ -116,8 +122,14 @@ void simulate_cpu(const SimJob& job, const BackendOptions& opt, SimOutput& out) 
       const std::int64_t p0 = b * batch, p1 = std::min(n, p0 + batch);
       for (const Pass& pass : passes) {
         const std::size_t at = static_cast<std::size_t>(pass.first) * n;
-        const CpuOut o{out.pnl.data() + at, out.cost.data() + at, out.trades.data() + at,
-                       out.turnover_shares.data() + at, out.turnover_notional.data() + at, n};
+        const CpuOut o{out.pnl.data() + at,
+                       out.cost.data() + at,
+                       out.trades.data() + at,
+                       out.turnover_shares.data() + at,
+                       out.turnover_notional.data() + at,
+                       job.jumps ? out.jump_pnl.data() + at : nullptr,
+                       job.jumps ? out.jumps.data() + at : nullptr,
+                       n};
         paths_fn(params[pass.group], pass.cells.data(), pass.count, job.groups[pass.group].short_gamma, p0, p1, o);
       }
       done.fetch_add(p1 - p0);

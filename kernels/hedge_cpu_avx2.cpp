@@ -25,6 +25,10 @@ void hedge_paths_avx2(const PathParams& P, const CellParams* cells, int ncells, 
         out.trades[at] = static_cast<std::uint32_t>(po[c].trades[l]);
         out.turnover_shares[at] = po[c].turnover_shares[l];
         out.turnover_notional[at] = po[c].turnover_notional[l];
+        if (out.jump_pnl) {
+          out.jump_pnl[at] = po[c].jump_pnl[l];
+          out.jumps[at] = static_cast<std::uint32_t>(po[c].jumps[l]);
+        }
       }
   }
 }

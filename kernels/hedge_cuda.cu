@@ -26,8 +26,8 @@ struct CellPass {
 };
 
 struct DeviceOut {
-  double *pnl, *cost, *turnover_shares, *turnover_notional;
-  std::uint32_t* trades;
+  double *pnl, *cost, *turnover_shares, *turnover_notional, *jump_pnl;  // jump_pnl, jumps: null without jumps
+  std::uint32_t *trades, *jumps;
 };
 
 // __grid_constant__: the parameters are read in place, not copied to each thread's stack.
@@ -45,6 +45,10 @@ __global__ void hedge_kernel(const __grid_constant__ PathParams P, const __grid_
     out.trades[at] = static_cast<std::uint32_t>(po[c].trades);
     out.turnover_shares[at] = po[c].turnover_shares;
     out.turnover_notional[at] = po[c].turnover_notional;
+    if (out.jump_pnl) {
+      out.jump_pnl[at] = po[c].jump_pnl;
+      out.jumps[at] = static_cast<std::uint32_t>(po[c].jumps);
+    }
   }
 }
 
@@ -93,7 +97,7 @@ void simulate_cuda(const SimJob& job, const BackendOptions& opt, SimOutput& out)
   HL_CUDA(cudaSetDevice(0));
   const int ncells = static_cast<int>(job.cells.size());
   const std::int64_t n = job.paths;
-  out.resize(job.cells.size(), n);
+  out.resize(job.cells.size(), n, job.jumps);
 
   // Per path group: its tables on the device.
   std::vector<PathParams> params;
@@ -108,6 +112,7 @@ void simulate_cuda(const SimJob& job, const BackendOptions& opt, SimOutput& out)
     P.discount = on_device(g.discount);
     P.sqrt_tau = on_device(g.sqrt_tau);
     P.inv_sqrt_tau = on_device(g.inv_sqrt_tau);
+    P.tables = g.tables.empty() ? nullptr : on_device(g.tables);
     params.push_back(P);
   }
   std::vector<CellPass> cell_passes;
@@ -117,18 +122,23 @@ void simulate_cuda(const SimJob& job, const BackendOptions& opt, SimOutput& out)
     std::copy(p.cells.begin(), p.cells.end(), cp.c);
     cell_passes.push_back(cp);
   }
-  // Paths per batch: bounded by half the free device memory (36 bytes per path and cell of a pass)
+  // Paths per batch: bounded by half the free device memory (36 bytes per path and cell of a pass, 48
+  // with jumps)
   // and by 2^22 unless --batch-size says otherwise.
   const int pass_cells = std::min(kMaxCellsPerPass, ncells);
   std::size_t free_bytes = 0, total_bytes = 0;
   HL_CUDA(cudaMemGetInfo(&free_bytes, &total_bytes));
-  const std::int64_t fit = static_cast<std::int64_t>(free_bytes / 2 / (36 * static_cast<std::size_t>(pass_cells)));
+  const std::size_t per_path = (job.jumps ? 48 : 36) * static_cast<std::size_t>(pass_cells);
+  const std::int64_t fit = static_cast<std::int64_t>(free_bytes / 2 / per_path);
   const std::int64_t wanted = opt.batch > 0 ? opt.batch : (std::int64_t{1} << 22);
   const std::int64_t cap = std::max<std::int64_t>(1, std::min({wanted, n, fit}));
   DeviceBuffer<double> d_pnl(cap * pass_cells), d_cost(cap * pass_cells), d_tsh(cap * pass_cells),
       d_tno(cap * pass_cells);
   DeviceBuffer<std::uint32_t> d_trades(cap * pass_cells);
-  const DeviceOut dout{d_pnl.p, d_cost.p, d_tsh.p, d_tno.p, d_trades.p};
+  DeviceBuffer<double> d_jpnl(job.jumps ? cap * pass_cells : 0);
+  DeviceBuffer<std::uint32_t> d_jumps(job.jumps ? cap * pass_cells : 0);
+  const DeviceOut dout{d_pnl.p,  d_cost.p,   d_tsh.p, d_tno.p, job.jumps ? d_jpnl.p : nullptr,
+                       d_trades.p, job.jumps ? d_jumps.p : nullptr};
 
   std::int64_t done = 0;
   for (std::int64_t p0 = 0; p0 < n; p0 += cap) {
@@ -154,6 +164,11 @@ void simulate_cuda(const SimJob& job, const BackendOptions& opt, SimOutput& out)
                            cudaMemcpyDeviceToHost));
         HL_CUDA(cudaMemcpy(out.trades.data() + at, d_trades.p + from, m * sizeof(std::uint32_t),
                            cudaMemcpyDeviceToHost));
+        if (job.jumps) {
+          HL_CUDA(cudaMemcpy(out.jump_pnl.data() + at, d_jpnl.p + from, m * sizeof(double), cudaMemcpyDeviceToHost));
+          HL_CUDA(cudaMemcpy(out.jumps.data() + at, d_jumps.p + from, m * sizeof(std::uint32_t),
+                             cudaMemcpyDeviceToHost));
+        }
       }
     }
     done += m;

@@ -1,10 +1,12 @@
 #pragma once
-// The per-path hedging loop: one simulated GBM path, every cell of a pass hedging it (common random
+// The per-path hedging loop: one simulated path (market.hpp), every cell of a pass hedging it (common random
 // numbers). Written once over the lane type R (lanes.hpp): R = double in the CUDA kernel and the
 // scalar CPU loop, R = 4 paths in lockstep in the AVX2 CPU loop. Only elementwise operations on R;
 // decisions that differ between paths (bands, moves) are masks, never branches.
 #include "kernels/black_scholes.hpp"
+#include "kernels/hedger.hpp"
 #include "kernels/lanes.hpp"
+#include "kernels/market.hpp"
 #include "kernels/normal.hpp"
 #include "kernels/params.hpp"
 
@@ -17,6 +19,9 @@ struct PathOutT {
   R trades;             // rebalances that traded (|trade| > min_trade), initial hedge and unwind included
   R turnover_shares;    // sum of |shares traded|
   R turnover_notional;  // sum of |shares traded| x spot at the trade
+  R jump_pnl;           // the part of pnl made at jumps and gaps: position x jump in spot + change of the
+                        // book's model value across the jump, at the horizon (0 without jumps or gaps)
+  R jumps;              // jumps on the path (the same for every cell of a path group)
 };
 using PathOut = PathOutT<double>;
 
@@ -34,12 +39,6 @@ struct NoLedger {
   template <class Row>
   HL_HD void operator()(const Row&) const {}
 };
-
-// Exact GBM step in log space: log S += (mu - sigma^2/2) dt + sigma sqrt(dt) z.
-template <class R>
-HL_HD R gbm_step(const PathParams& P, R log_s, R z) {
-  return log_s + P.drift_dt + P.vol_sqrt_dt * z;
-}
 
 // Hedge ratio (shares) that makes the book delta-neutral at grid step j, -sum_i q_i Delta_i, and the
 // book's gamma sum_i q_i Gamma_i, at the hedge volatility of c. Black-Scholes delta N(d1) (call) or
@@ -135,7 +134,8 @@ HL_HD R every_step_target(const PathParams& P, const CellParams& cell, int j, do
 }
 
 
-// Hedges one path (or one vector of paths) for cells[0..ncells), ncells <= MaxCells.
+// Hedges one path (or one vector of paths) for cells[0..ncells), ncells <= MaxCells. src is the path's
+// random source (market.hpp).
 // Accounting in t0 money: a cash flow at t_j enters as flow x discount[j]; at the end everything is
 // carried to the horizon with growth_horizon. Time-based hedging with N rebalances = hedge at t0,
 // N-1 interior re-hedges, unwind at the horizon (QuantLib's DiscreteHedging convention); band and
@@ -146,10 +146,10 @@ HL_HD R every_step_target(const PathParams& P, const CellParams& cell, int j, do
 // over the dates that pay costs (each in t0 money): the group keeps L, F, I and the cell applies its own
 // coefficients at the end. A sweep over cost levels therefore costs little more than one cell.
 template <class R, class Normals, class Ledger = NoLedger, int MaxCells = kMaxCellsPerPass>
-HL_HD void hedge_path(const PathParams& P, const CellParams* cells, int ncells, Normals& normals, PathOutT<R>* out,
+HL_HD void hedge_path(const PathParams& P, const CellParams* cells, int ncells, Normals& src, PathOutT<R>* out,
                       Ledger ledger = Ledger{}, double short_gamma = 1.0) {
   // Per trade group.
-  R pos[MaxCells], cash[MaxCells], lin[MaxCells], fix[MaxCells], imp[MaxCells];
+  R pos[MaxCells], cash[MaxCells], lin[MaxCells], fix[MaxCells], imp[MaxCells], jump_pnl[MaxCells];
   R trades[MaxCells], turn_sh[MaxCells], turn_not[MaxCells], s_last[MaxCells];
   int next[MaxCells], leader[MaxCells];
   // Per volatility group: the book's delta and gamma at step group_step.
@@ -160,6 +160,8 @@ HL_HD void hedge_path(const PathParams& P, const CellParams* cells, int ncells, 
   R log_s = zero + P.log_spot;
   R s = zero + P.spot;
   R book_cash = zero;  // option payoffs received, in t0 money (shared by all cells)
+  MarketState<R> market;
+  market_init(P, market);
 
   int ngroups = 0;
   bool impact = false;
@@ -173,7 +175,7 @@ HL_HD void hedge_path(const PathParams& P, const CellParams* cells, int ncells, 
     group_step[c] = group_gamma_step[c] = -1;
   }
   for (int g = 0; g < ngroups; ++g) {
-    pos[g] = cash[g] = lin[g] = fix[g] = imp[g] = zero;
+    pos[g] = cash[g] = lin[g] = fix[g] = imp[g] = jump_pnl[g] = zero;
     trades[g] = turn_sh[g] = turn_not[g] = zero;
     s_last[g] = s;
     next[g] = 0;
@@ -182,8 +184,20 @@ HL_HD void hedge_path(const PathParams& P, const CellParams* cells, int ncells, 
 
   for (int j = 0; j <= P.steps; ++j) {
     if (j > 0) {
-      log_s = gbm_step(P, log_s, normals(j));
+      R jump_log;
+      const R log_before = market_step(P, market, src, j, log_s, jump_log);
+      log_s = log_before + jump_log;
       s = vexp(log_s);
+      if (P.has_jumps && (j == P.gap_step || vany(vgt(vabs(jump_log), zero)))) {
+        // Jump attribution: what the held position and the book (at the hedger's model value) made
+        // across the jump, before anyone can trade.
+        const R s_before = vexp(log_before);
+        for (int g = 0; g < ngroups; ++g) {
+          const CellParams& cell = cells[leader[g]];
+          const R dv = book_value_model(P, cell, j, log_s, s) - book_value_model(P, cell, j, log_before, s_before);
+          jump_pnl[g] += (pos[g] * (s - s_before) + dv) * P.discount[j];
+        }
+      }
       for (int i = 0; i < P.n_book; ++i) {
         const BookEntry& b = P.book[i];
         if (b.expiry_step == j)
@@ -213,7 +227,10 @@ HL_HD void hedge_path(const PathParams& P, const CellParams* cells, int ncells, 
               group_step[v] = group_gamma_step[v] = j;
             }
           } else if (group_step[v] != j) {
-            book_greeks<false>(P, cell, j, log_s, s, group_hedge[v], group_gamma[v]);
+            if (cell.hedge_model == kHedgeBs)
+              book_greeks<false>(P, cell, j, log_s, s, group_hedge[v], group_gamma[v]);
+            else
+              group_hedge[v] = book_hedge_model(P, cell, j, log_s, s);
             group_step[v] = j;
           }
           target = cell.every_step ? every_step_target(P, cell, j, short_gamma, log_s, s, group_hedge[v],
@@ -260,6 +277,8 @@ HL_HD void hedge_path(const PathParams& P, const CellParams* cells, int ncells, 
     out[c].trades = trades[g];
     out[c].turnover_shares = turn_sh[g];
     out[c].turnover_notional = turn_not[g];
+    out[c].jump_pnl = jump_pnl[g] * P.growth_horizon;
+    out[c].jumps = market.jumps;
   }
 }
 

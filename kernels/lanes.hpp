@@ -21,6 +21,10 @@ HL_HD double vpow(double x, double y) { return pow(x, y); }
 // Masks: the result of a lane comparison, and a per-lane choice between two values.
 HL_HD bool vgt(double a, double b) { return a > b; }
 HL_HD double vselect(bool m, double a, double b) { return m ? a : b; }
+HL_HD bool vany(bool m) { return m; }  // any lane set: a uniform branch around rare work (jumps)
+HL_HD double vfloor(double x) { return floor(x); }
+// p[k] for an integral k >= 0 held as a double (table lookups at a per-lane index).
+HL_HD double vgather(const double* p, double k) { return p[static_cast<long long>(k)]; }
 HL_HD void vsincos_2pi(double u, double& s, double& c) {             // sin and cos of 2 pi u
 #if defined(__CUDA_ARCH__)
   sincospi(2.0 * u, &s, &c);

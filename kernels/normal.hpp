@@ -48,6 +48,18 @@ struct PhiloxNormalsT {
     }
     return spare;
   }
+  // Two uniforms, or two normals, from counter (block, stream) of this path: the models' other draws.
+  HL_HD void uniform_pair(std::uint32_t stream, std::uint32_t block, R& u0, R& u1) const {
+    W c[4] = {W{} + block, W{} + stream, path_lo, path_hi};
+    philox4x32_10_words(c, static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32));
+    u0 = uniform_open(c[0], c[1]);
+    u1 = uniform_open(c[2], c[3]);
+  }
+  HL_HD void normal_pair(std::uint32_t stream, std::uint32_t block, R& z0, R& z1) const {
+    R u0, u1;
+    uniform_pair(stream, block, u0, u1);
+    box_muller(u0, u1, z0, z1);
+  }
 };
 
 using PhiloxNormals = PhiloxNormalsT<double, std::uint32_t>;

@@ -9,6 +9,18 @@ constexpr int kMaxBook = 16;           // options in one book
 constexpr int kMaxCellsPerPass = 16;     // cells hedged on one simulation of a path: CUDA (registers)
 constexpr int kMaxCellsPerPassCpu = 64;  // the same on the CPU, where the cells' state sits in L1
 constexpr int kMaxSteps = 10'000'000;  // simulation grid steps
+constexpr int kMaxJumpsPerStep = 16;   // jump counts per step are capped here (the host checks that the
+                                       // Poisson tail beyond the cap is below 1e-13)
+
+// Path models (market.model), in the order of model_names() (host/study.cpp).
+enum Model : int { kModelGbm = 0, kModelMerton, kModelKou, kModelHeston, kModelRegime };
+// The hedger's model (hedge.model), in the order of hedge_model_names().
+enum HedgeModel : int {
+  kHedgeBs = 0,       // Black-Scholes at the hedge volatility
+  kHedgeMerton,       // Merton's series (in the kernel), at the hedge volatility and the market's jumps
+  kHedgeKou,          // Kou's delta, interpolated in a host-built table
+  kHedgeMinVariance   // Cont-Tankov minimum-variance ratio under the market's jumps, from a table
+};
 
 // Rebalance policies, in the order of policy_names() (host/study.cpp).
 enum Policy : int {
@@ -41,8 +53,39 @@ struct PathParams {
   double volatility;     // of the simulated spot
   double spot;
   double log_spot;
-  double drift_dt;       // (mu - sigma^2/2) dt, exact GBM step in log space
+  double drift_dt;       // (mu - lambda kappa - sigma^2/2) dt: exact GBM step in log space, compensated for jumps
   double vol_sqrt_dt;    // sigma sqrt(dt)
+  int model;             // Model
+  // Jumps (merton, kou): N per step from one uniform against the Poisson CDF, N = #{k : u > cdf[k]}.
+  int jump_kmax;                     // 0 = no jumps; else cdf[0 .. jump_kmax) are used
+  double jump_cdf[kMaxJumpsPerStep]; // P(N <= k) for N ~ Poisson(lambda dt)
+  double jump_mean, jump_std;        // merton: the log jump is N(jump_mean, jump_std^2)
+  double jump_p_up, inv_eta_up, inv_eta_down;  // kou: +Exp(eta_up) w.p. p_up, else -Exp(eta_down)
+  // Heston, Andersen (2008) QE with the martingale correction; per-step constants.
+  double hs_exp;                     // e^{-kappa dt}
+  double hs_c1, hs_c2;               // s^2 = V c1 + c2
+  double hs_theta;
+  double hs_k0, hs_k1, hs_k2, hs_k3, hs_k4;  // log S += mu dt + K0* + K1 V + K2 V' + sqrt(K3 V + K4 V') Z
+                                            // (hs_k0: Andersen's K0, where K0* does not exist)
+  double hs_v0;
+  double hs_drift_dt;                // mu dt
+  // Regime: volatility sigma_r in regime r (0 at t0), switching with per-step probabilities.
+  double rg_drift_dt[2], rg_vol_sqrt_dt[2];
+  double rg_switch[2];               // P(leave regime r within one step), exact for the two-state chain
+  // Stress overlays.
+  int gap_step;                      // grid step at whose date spot gaps; -1 = none
+  double log_gap;                    // log(1 + gap_size)
+  int shift_step;                    // first step of the shifted volatility; -1 = none
+  double sh_drift_dt, sh_vol_sqrt_dt;          // gbm, merton, kou after the shift
+  double sh_rg_drift_dt[2], sh_rg_vol_sqrt_dt[2];  // regime after the shift (both levels scaled)
+  double sh_v;                                  // heston: the variance is set to this at the shift
+  int has_jumps;                     // 1 when the path can jump or gap: jump attribution is recorded
+  // Merton hedger (hedge.model merton): the market's jump parameters as the hedger prices them.
+  double mh_lambda_prime;            // lambda (1 + kappa), per year
+  double mh_rate_shift;              // -lambda kappa
+  double mh_log1k;                   // log(1 + kappa)
+  double mh_jump_var;                // jump_std^2
+  int mh_terms;                      // terms of the series (Poisson tail over the horizon below 1e-12)
   double growth_horizon; // exp(r T): values at t0 -> values at the horizon
   double min_trade;      // a rebalance counts as a trade when |shares traded| exceeds this: 1e-12 x
                          // sum |quantity|, so that rounding in N(d1) near 0 or 1 is not a trade
@@ -54,6 +97,11 @@ struct PathParams {
   const double* discount;      // exp(-r t_j)
   const double* sqrt_tau;      // [n_book][steps + 1]: sqrt(T_i - t_j), 0 from the option's expiry on
   const double* inv_sqrt_tau;  // [n_book][steps + 1]: 1 / sqrt(T_i - t_j), 0 from expiry on
+  // Hedge-ratio tables (kou, min_variance hedgers): rows of 2 + 4 table_nx doubles per (table, option,
+  // step): x0, 1/h, then per node x = x0 + k h of log(S/K): ratio, d ratio/dx, price/K, d(price/K)/dx
+  // for a call of quantity 1. A cell's table starts at CellParams::table.
+  const double* tables;
+  int table_nx;
 };
 
 // One sweep cell: how this hedger trades on the common path.
@@ -78,7 +126,9 @@ struct CellParams {
   double fixed;          // per rebalance that trades
   double impact_coef;    // square-root impact eta sigma S |q| sqrt(|q| / volume) = impact_coef S |q|^1.5
   double lot;            // hedge rounded to whole lots of this many shares; 0 = no rounding
-  double book_value;     // sum of quantity x Black-Scholes price at t0, at the hedge volatility
+  double book_value;     // sum of quantity x price at t0, in the hedger's model at the hedge volatility
+  int hedge_model;       // HedgeModel
+  long long table;       // kou, min_variance: offset of this cell's rows in PathParams::tables; -1 = none
 };
 
 }  // namespace hl

@@ -48,8 +48,16 @@ HL_HD U32x4 philox4x32_10(U32x4 ctr, std::uint32_t k0, std::uint32_t k1) {
   return ctr;
 }
 
-// Random-number streams within one (seed, path): the counter's word 1. Later models add streams.
-enum Stream : std::uint32_t { kStreamDiffusion = 0 };
+// Random-number streams within one (seed, path): the counter's word 1. Every model draws its diffusion
+// normals from stream 0, so models compare on common random numbers; their other draws have streams
+// of their own. Kou's k-th jump of a step uses stream kStreamJumpSize + 256 (k / 2).
+enum Stream : std::uint32_t {
+  kStreamDiffusion = 0,
+  kStreamJumpCount = 1,  // one uniform per step: the number of jumps
+  kStreamJumpSize = 2,   // merton: one normal per step with jumps; kou: one uniform per jump
+  kStreamVariance = 3,   // heston: the variance's normal
+  kStreamRegime = 4      // regime: one uniform per step, the switch
+};
 
 // The counter layout used everywhere: word 0 = block (step index / 2 for normal pairs),
 // word 1 = stream, words 2-3 = path index; key = seed. With stream 0 this is cuRAND's device Philox

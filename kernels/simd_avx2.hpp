@@ -38,6 +38,12 @@ inline d4 vcbrt(d4 x) { return (d4)_ZGVdN4v_cbrt((__m256d)x); }
 inline d4 vpow(d4 x, d4 y) { return (d4)_ZGVdN4vv_pow((__m256d)x, (__m256d)y); }
 inline i4 vgt(d4 a, d4 b) { return a > b; }
 inline d4 vselect(i4 m, d4 a, d4 b) { return (d4)_mm256_blendv_pd((__m256d)b, (__m256d)a, (__m256d)m); }
+inline bool vany(i4 m) { return _mm256_movemask_pd((__m256d)m) != 0; }
+inline d4 vfloor(d4 x) { return (d4)_mm256_floor_pd((__m256d)x); }
+inline d4 vgather(const double* p, d4 k) {
+  return d4{p[static_cast<long long>(k[0])], p[static_cast<long long>(k[1])], p[static_cast<long long>(k[2])],
+            p[static_cast<long long>(k[3])]};
+}
 inline void vsincos_2pi(d4 u, d4& s, d4& c) {
   const d4 a = kTwoPi * u;
   s = (d4)_ZGVdN4v_sin((__m256d)a);

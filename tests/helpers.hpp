@@ -1,6 +1,7 @@
 #pragma once
 // Builders shared by the tests.
 #include <cstdlib>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,20 @@ inline Study make_study(std::vector<OptionSpec> book, std::vector<double> rebala
   set_axis(s, "market.rate", {rate});
   set_axis(s, "market.drift", {drift});
   set_axis(s, "market.volatility", {vol});
+  set_choice(s, "market.model", {"gbm"});
+  set_choice(s, "hedge.model", {"bs"});
+  // Model parameters unset (NaN), as the parser leaves them; rho and the gap size default to 0.
+  const double unset = std::numeric_limits<double>::quiet_NaN();
+  for (const std::string& key : model_parameter_keys())
+    if (key != "market.regime_volatilities" && key != "market.regime_rates")
+      set_axis(s, key, {key == "market.rho" ? 0.0 : unset});
+  for (const char* key : {"market.regime_volatilities", "market.regime_rates"})
+    for (auto& a : s.axes)
+      if (a.key == key) {
+        a.tuples = {{unset, unset}};
+        a.labels = {"unset"};
+      }
+  for (const char* key : {"stress.gap_time", "stress.vol_shift_time", "stress.vol_shift_to"}) set_axis(s, key, {unset});
   for (std::size_t i = 0; i < s.book.size(); ++i) {
     set_axis(s, "book." + std::to_string(i) + ".strike", {s.book[i].strike});
     set_axis(s, "book." + std::to_string(i) + ".quantity", {s.book[i].quantity});

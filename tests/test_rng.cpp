@@ -69,11 +69,15 @@ TEST_CASE("rng: GBM moments E[S_T] = S0 exp(mu T) and Var[log S_T] = sigma^2 T")
   P.steps = steps;
   P.drift_dt = (mu - 0.5 * sigma * sigma) * dt;
   P.vol_sqrt_dt = sigma * std::sqrt(dt);
+  P.model = kModelGbm;
+  P.gap_step = P.shift_step = -1;
   double s1 = 0, s2 = 0, l1 = 0, l2 = 0;
   for (int p = 0; p < n; ++p) {
     PhiloxNormals z = philox_normals(P.seed, static_cast<std::uint64_t>(p));
-    double x = std::log(S0);
-    for (int j = 1; j <= steps; ++j) x = gbm_step(P, x, z(j));
+    MarketState<double> m;
+    market_init(P, m);
+    double x = std::log(S0), jump_log;
+    for (int j = 1; j <= steps; ++j) x = market_step(P, m, z, j, x, jump_log) + jump_log;
     const double s = std::exp(x);
     s1 += s;
     s2 += s * s;

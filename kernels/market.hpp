@@ -1,0 +1,147 @@
+#pragma once
+// The simulated market of one path (or one vector of paths): GBM, Merton and Kou jump-diffusions,
+// Heston and a two-state volatility regime, with the gap and volatility-shift overlays. Written once
+// over the lane type R; the random source Src gives the diffusion normal of step j (operator()(j),
+// stream 0, shared by every model) and pairs of uniforms or normals of the other streams.
+#include "kernels/lanes.hpp"
+#include "kernels/params.hpp"
+#include "kernels/philox.hpp"
+
+namespace hl {
+
+template <class R>
+struct MarketState {
+  R v;         // heston: the variance
+  R regime;    // regime: 0 or 1
+  R jumps;     // jumps on the path so far
+  R spare_u;   // the second uniform of the current pair (jump counts, regime switches)
+  R spare_z;   // the second normal of the current pair (heston's variance)
+};
+
+template <class R>
+HL_HD void market_init(const PathParams& P, MarketState<R>& m) {
+  const R zero = R{} + 0.0;
+  m.v = zero + P.hs_v0;
+  m.regime = zero;
+  m.jumps = zero;
+  m.spare_u = m.spare_z = zero;
+}
+
+// One uniform (or normal) per step from a stream: odd steps draw a pair, even steps use its second half.
+template <class R, class Src>
+HL_HD R step_uniform(const Src& src, std::uint32_t stream, int j, R& spare) {
+  if (j & 1) {
+    R u0;
+    src.uniform_pair(stream, static_cast<std::uint32_t>((j - 1) >> 1), u0, spare);
+    return u0;
+  }
+  return spare;
+}
+template <class R, class Src>
+HL_HD R step_normal(const Src& src, std::uint32_t stream, int j, R& spare) {
+  if (j & 1) {
+    R z0;
+    src.normal_pair(stream, static_cast<std::uint32_t>((j - 1) >> 1), z0, spare);
+    return z0;
+  }
+  return spare;
+}
+
+// Andersen (2008), "Simple and efficient simulation of the Heston stochastic volatility model", J.
+// Computational Finance 11(3): the quadratic-exponential (QE) step of the variance (psi_c = 1.5) and the
+// log-price step with gamma1 = gamma2 = 1/2 and the martingale correction K0* (his eqs. 33-35 and
+// section 4.3.2), so that E[S_{t+dt} | S_t, V_t] = S_t e^{mu dt} exactly. The exponential branch's
+// uniform is Phi(zv), so one normal drives both branches. Where the correction does not exist (A >=
+// 1/(2a) or A >= beta, possible only for rho > 0 and large variance) the uncorrected K0 is used.
+template <class R>
+HL_HD R heston_step(const PathParams& P, MarketState<R>& m, R log_s, R z, R zv) {
+  const R zero = R{} + 0.0;
+  const R v = m.v;
+  const R mean = P.hs_theta + (v - P.hs_theta) * P.hs_exp;
+  const R psi = (v * P.hs_c1 + P.hs_c2) / (mean * mean);
+  // Quadratic branch: V' = a (b + Zv)^2.
+  const R inv = 2.0 / psi;
+  const R b2 = vmax(inv - 1.0 + vsqrt(inv) * vsqrt(vmax(inv - 1.0, zero)), zero);
+  const R a = mean / (1.0 + b2);
+  const R bz = vsqrt(b2) + zv;
+  const R vq = a * bz * bz;
+  // Exponential branch: V' = 0 with probability p, else Exp(beta); U = Phi(zv), 1 - U computed directly.
+  const R p = (psi - 1.0) / (psi + 1.0);
+  const R beta = (1.0 - p) / mean;
+  const R one_minus_u = 0.5 * verfc(zv * kSqrt1_2);
+  const R ve = vselect(vgt(one_minus_u, 1.0 - p), zero, vlog((1.0 - p) / one_minus_u) / beta);
+  const auto quad = vgt(zero + 1.5, psi);
+  const R vn = vselect(quad, vq, ve);
+  // Martingale correction: K0* = -log E[exp(A V')] - (K1 + K3/2) V, A = K2 + K4/2.
+  const double A = P.hs_k2 + 0.5 * P.hs_k4;
+  const R one_m2aa = 1.0 - 2.0 * A * a;
+  const R mq = vexp(A * b2 * a / vmax(one_m2aa, zero + 1e-300)) / vsqrt(vmax(one_m2aa, zero + 1e-300));
+  const R me = p + beta * (1.0 - p) / vmax(beta - A, zero + 1e-300);
+  const R k0_corr = -vlog(vselect(quad, mq, me)) - (P.hs_k1 + 0.5 * P.hs_k3) * v;
+  const R exists = vselect(quad, one_m2aa, beta - A);  // > 0 where the correction exists
+  const R k0 = vselect(vgt(exists, zero), k0_corr, zero + P.hs_k0);
+  m.v = vn;
+  return log_s + P.hs_drift_dt + k0 + P.hs_k1 * v + P.hs_k2 * vn + vsqrt(vmax(P.hs_k3 * v + P.hs_k4 * vn, zero)) * z;
+}
+
+// Advances log S from grid date t_{j-1} to t_j (j >= 1). Returns log S at t_j before any jump or gap;
+// jump_log receives the log move of this step's jumps plus the gap, so that log S_j = result + jump_log
+// (the split that the jump attribution of the P&L uses).
+template <class R, class Src>
+HL_HD R market_step(const PathParams& P, MarketState<R>& m, Src& src, int j, R log_s, R& jump_log) {
+  const R zero = R{} + 0.0;
+  const bool shifted = P.shift_step >= 0 && j >= P.shift_step;
+  jump_log = zero;
+  R x;
+  if (P.model == kModelHeston) {
+    if (j == P.shift_step) m.v = zero + P.sh_v;  // a volatility shock: the variance jumps to vol_shift_to^2
+    const R zv = step_normal(src, kStreamVariance, j, m.spare_z);
+    x = heston_step(P, m, log_s, src(j), zv);
+  } else if (P.model == kModelRegime) {
+    // The regime at the start of the step sets its volatility; then the chain moves on.
+    const double* dd = shifted ? P.sh_rg_drift_dt : P.rg_drift_dt;
+    const double* vv = shifted ? P.sh_rg_vol_sqrt_dt : P.rg_vol_sqrt_dt;
+    const auto high = vgt(m.regime, zero + 0.5);
+    x = log_s + vselect(high, zero + dd[1], zero + dd[0]) + vselect(high, zero + vv[1], zero + vv[0]) * src(j);
+    const R u = step_uniform(src, kStreamRegime, j, m.spare_u);
+    const R leave = vselect(high, zero + P.rg_switch[1], zero + P.rg_switch[0]);
+    m.regime = vselect(vgt(leave, u), 1.0 - m.regime, m.regime);
+  } else {
+    x = log_s + (shifted ? P.sh_drift_dt : P.drift_dt) + (shifted ? P.sh_vol_sqrt_dt : P.vol_sqrt_dt) * src(j);
+    if (P.jump_kmax > 0) {
+      // The number of jumps in (t_{j-1}, t_j]: one uniform against the Poisson CDF, no loop on the count.
+      const R u = step_uniform(src, kStreamJumpCount, j, m.spare_u);
+      R n = zero;
+      for (int k = 0; k < P.jump_kmax; ++k) n += vabove(u, P.jump_cdf[k]);
+      if (vany(vgt(n, zero))) {  // rare: most steps of most paths have no jump
+        if (P.model == kModelMerton) {
+          // n lognormal jumps: the sum of n N(m, d^2) log jumps is N(n m, n d^2).
+          R z0, z1;
+          src.normal_pair(kStreamJumpSize, static_cast<std::uint32_t>(j), z0, z1);
+          jump_log = n * P.jump_mean + vsqrt(n) * P.jump_std * z0;
+        } else {
+          // Kou: each jump by inversion of one uniform: up with probability p, then Exp(eta_up), else
+          // -Exp(eta_down); the uniform rescaled within its side gives the exponential.
+          R u0 = zero, u1 = zero;
+          for (int k = 0; k < P.jump_kmax; ++k) {
+            const auto live = vgt(n, zero + k);
+            if (!vany(live)) break;
+            if ((k & 1) == 0)
+              src.uniform_pair(kStreamJumpSize + 256u * static_cast<std::uint32_t>(k >> 1),
+                               static_cast<std::uint32_t>(j), u0, u1);
+            const R uk = (k & 1) ? u1 : u0;
+            const auto up = vgt(zero + P.jump_p_up, uk);
+            const R w = vselect(up, uk / P.jump_p_up, (uk - P.jump_p_up) / (1.0 - P.jump_p_up));
+            const R e = -vlog(vmax(w, zero + 1e-300));
+            jump_log += vselect(live, vselect(up, e * P.inv_eta_up, e * -P.inv_eta_down), zero);
+          }
+        }
+        m.jumps += n;
+      }
+    }
+  }
+  if (j == P.gap_step) jump_log += P.log_gap;
+  return x;
+}
+
+}  // namespace hl
