@@ -49,7 +49,24 @@ constexpr StatColumn kStatColumns[] = {
     {"diff_std_se_unpaired", &CellStats::diff_std_se_unpaired},
     {"bkl_std", &CellStats::bkl_std},       {"leland_volatility", &CellStats::leland_volatility},
     {"ahmad_wilmott_mean", &CellStats::ahmad_wilmott_mean},
+    {"jump_residual_std", &CellStats::jump_residual_std},
+    {"var_999", &CellStats::var_999},       {"var_999_se", &CellStats::var_999_se},
+    {"es_999", &CellStats::es_999},         {"es_999_se", &CellStats::es_999_se},
+    {"var_99_lo", &CellStats::var_99_lo},   {"var_99_hi", &CellStats::var_99_hi},
+    {"var_999_lo", &CellStats::var_999_lo}, {"var_999_hi", &CellStats::var_999_hi},
+    {"es_99_lo", &CellStats::es_99_lo},     {"es_99_hi", &CellStats::es_99_hi},
+    {"es_999_lo", &CellStats::es_999_lo},   {"es_999_hi", &CellStats::es_999_hi},
+    {"mean_jump_pnl", &CellStats::mean_jump_pnl},
+    {"mean_jump_pnl_se", &CellStats::mean_jump_pnl_se},
+    {"std_jump_pnl", &CellStats::std_jump_pnl},
+    {"mean_diffusive_pnl", &CellStats::mean_diffusive_pnl},
+    {"mean_diffusive_pnl_se", &CellStats::mean_diffusive_pnl_se},
+    {"std_diffusive_pnl", &CellStats::std_diffusive_pnl},
+    {"mean_jumps", &CellStats::mean_jumps},
 };
+
+// The bins of /jumps: paths with 0, 1, 2, 3 and 4 or more random jumps.
+constexpr const char* kJumpBinNames = "0,1,2,3,4+";
 
 // The writer's temporary name; check_output_path probes with the same name so that an over-long
 // file name or an unwritable directory shows up before the simulation, not after.
@@ -148,6 +165,13 @@ void attr_i64(hid_t obj, const char* name, std::int64_t v) { write_attr(obj, nam
 void attr_u64(hid_t obj, const char* name, std::uint64_t v) { write_attr(obj, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &v); }
 void attr_f64(hid_t obj, const char* name, double v) { write_attr(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v); }
 void attr_i32(hid_t obj, const char* name, int v) { write_attr(obj, name, H5T_STD_I32LE, H5T_NATIVE_INT, &v); }
+// A 1-D float64 attribute (an empty one for an empty v).
+void attr_f64_array(hid_t obj, const char* name, const std::vector<double>& v) {
+  const hsize_t dims[1] = {v.size()};
+  Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose, "H5Screate_simple", name);
+  Handle a(H5Acreate2(obj, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, "H5Acreate2", name);
+  if (!v.empty()) check(H5Awrite(a, H5T_NATIVE_DOUBLE, v.data()), "H5Awrite", name);
+}
 
 // A dataset of the given shape from contiguous row-major data; returned open so attributes can be added.
 Handle dataset(hid_t loc, const std::string& name, hid_t file_type, hid_t mem_type, const void* data,
@@ -183,6 +207,23 @@ void validate(const RunResult& r) {
         throw std::runtime_error(fmt::format("cell {}: {} = {} is not a choice index (0..{})", c, ax.key, v,
                                              ax.labels.size() - 1));
     }
+  }
+  // The tail and attribution arrays: the same length in every cell.
+  const std::size_t thresholds = r.study.loss_thresholds.size(), worst = n ? r.cells[0].worst_index.size() : 0,
+                    jump_bins = n ? r.cells[0].jump_bin_count.size() : 0;
+  if (jump_bins != 0 && jump_bins != std::size_t(CellStats::kJumpBins))
+    throw std::runtime_error(fmt::format("{} jump bins, not {}", jump_bins, CellStats::kJumpBins));
+  for (std::size_t c = 0; c < n; ++c) {
+    const CellStats& s = r.cells[c];
+    if (s.loss_probability.size() != thresholds || s.loss_probability_se.size() != thresholds)
+      throw std::runtime_error(fmt::format("cell {}: loss probabilities for {} thresholds, not {}", c,
+                                           s.loss_probability.size(), thresholds));
+    if (s.worst_index.size() != worst || s.worst_pnl.size() != worst)
+      throw std::runtime_error(fmt::format("cell {}: {} worst paths ({} P&L), not {}", c, s.worst_index.size(),
+                                           s.worst_pnl.size(), worst));
+    if (s.jump_bin_count.size() != jump_bins || s.jump_bin_mean.size() != jump_bins ||
+        s.jump_bin_mean_se.size() != jump_bins || s.jump_bin_std.size() != jump_bins)
+      throw std::runtime_error(fmt::format("cell {}: jump bins of the wrong size", c));
   }
   if (n > 0 && (r.baseline < 0 || std::size_t(r.baseline) >= n))
     throw std::runtime_error(fmt::format("baseline cell {} of {} cells", r.baseline, n));
@@ -256,6 +297,56 @@ void write_file(const RunResult& r, const std::string& file_name) {
     dataset_f64(cells, "quantiles_hi", quantiles_hi, {n, levels});
     dataset(cells, "histogram_counts", H5T_STD_U64LE, H5T_NATIVE_UINT64, counts.data(), {n, bins});
     dataset_f64(cells, "histogram_edges", edges, {n, bins + 1});
+
+    // P(loss > L) = P(pnl < -L) for each output.loss_thresholds L: [cells x thresholds], only with thresholds.
+    const std::vector<double>& thresholds = r.study.loss_thresholds;
+    if (!thresholds.empty()) {
+      const hsize_t t = thresholds.size();
+      std::vector<double> prob, prob_se;
+      for (const CellStats& s : r.cells) {
+        prob.insert(prob.end(), s.loss_probability.begin(), s.loss_probability.end());
+        prob_se.insert(prob_se.end(), s.loss_probability_se.begin(), s.loss_probability_se.end());
+      }
+      Handle lp = dataset(cells, "loss_probability", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, prob.data(), {n, t});
+      attr_f64_array(lp, "thresholds", thresholds);
+      Handle lps = dataset(cells, "loss_probability_se", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, prob_se.data(), {n, t});
+      attr_f64_array(lps, "thresholds", thresholds);
+    }
+  }
+  // The worst paths of each cell, worst first (ties by lower path index): [cells x K].
+  if (n > 0 && !r.cells[0].worst_index.empty()) {
+    Handle g(H5Gcreate2(file, "worst_paths", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "H5Gcreate2",
+             "worst_paths");
+    const hsize_t k = r.cells[0].worst_index.size();
+    std::vector<std::int64_t> index;
+    std::vector<double> pnl;
+    for (const CellStats& s : r.cells) {
+      index.insert(index.end(), s.worst_index.begin(), s.worst_index.end());
+      pnl.insert(pnl.end(), s.worst_pnl.begin(), s.worst_pnl.end());
+    }
+    dataset(g, "index", H5T_STD_I64LE, H5T_NATIVE_INT64, index.data(), {n, k});
+    dataset_f64(g, "pnl", pnl, {n, k});
+    attr_str(g, "order", "worst (lowest P&L) first, ties by lower path index; index is the 0-based path "
+                         "(hedgelab trace --path INDEX --cell ROW)");
+  }
+  // P&L by the number of random jumps on the path: [cells x 5], only for a run with jumps or gaps.
+  if (n > 0 && !r.cells[0].jump_bin_count.empty()) {
+    Handle g(H5Gcreate2(file, "jumps", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "H5Gcreate2", "jumps");
+    const hsize_t b = CellStats::kJumpBins;
+    std::vector<std::uint64_t> count;
+    std::vector<double> mean, mean_se, sd;
+    for (const CellStats& s : r.cells) {
+      count.insert(count.end(), s.jump_bin_count.begin(), s.jump_bin_count.end());
+      mean.insert(mean.end(), s.jump_bin_mean.begin(), s.jump_bin_mean.end());
+      mean_se.insert(mean_se.end(), s.jump_bin_mean_se.begin(), s.jump_bin_mean_se.end());
+      sd.insert(sd.end(), s.jump_bin_std.begin(), s.jump_bin_std.end());
+    }
+    dataset(g, "count", H5T_STD_U64LE, H5T_NATIVE_UINT64, count.data(), {n, b});
+    dataset_f64(g, "mean_pnl", mean, {n, b});
+    dataset_f64(g, "mean_pnl_se", mean_se, {n, b});
+    dataset_f64(g, "std_pnl", sd, {n, b});
+    attr_str(g, "bins", kJumpBinNames);
+    attr_str(g, "empty_bins", "count 0 and NaN statistics; a bin of one path has NaN std_pnl and mean_pnl_se");
   }
   if (!r.samples.empty()) {
     Handle samples(H5Gcreate2(file, "samples", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "H5Gcreate2", "samples");

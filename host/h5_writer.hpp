@@ -1,6 +1,6 @@
 #pragma once
-// Writes a RunResult to HDF5. The layout (/cells columns, /samples/pnl, root attributes) is the
-// user-facing schema; see h5_writer.cpp for the exact list.
+// Writes a RunResult to HDF5. The layout (/cells columns, /worst_paths, /jumps, /samples/pnl, root
+// attributes) is the user-facing schema; see h5_writer.cpp for the exact list.
 #include <string>
 
 #include "host/results.hpp"

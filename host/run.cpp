@@ -52,12 +52,14 @@ static double available_memory() {
 
 PreparedRun prepare_run(const Study& study, const RunOptions& opt) {
   PreparedRun p{resolve_backend(opt.backend), make_plan(study)};
-  // Every path's P&L, cost, trades and turnover are kept for exact quantiles (36 bytes per path and cell),
-  // plus a sorted copy per reducing thread and the optional samples.
+  // Every path's P&L, cost, trades and turnover are kept for exact quantiles (36 bytes per path and cell;
+  // 48 with the jump P&L and jump count of a run with jumps or gaps), plus a sorted copy per reducing
+  // thread and the optional samples.
   const double cells = static_cast<double>(p.plan.job.cells.size());
   const double reducers = std::min(static_cast<double>(cpu_threads(opt.threads)), cells);
+  const double per_path = p.plan.job.jumps ? 48.0 : 36.0;
   const double need =
-      static_cast<double>(study.paths) * (cells * (36.0 + (study.samples ? 16.0 : 0.0)) + 8.0 * reducers);
+      static_cast<double>(study.paths) * (cells * (per_path + (study.samples ? 16.0 : 0.0)) + 8.0 * reducers);
   const double have = available_memory();
   if (have > 0 && need > 0.9 * have)
     throw InputError(fmt::format("study.paths: {} paths x {} cells need about {:.1f} GB of memory for per-path "
@@ -109,14 +111,23 @@ RunResult execute_run(const Study& study, PreparedRun prepared, const RunOptions
     pool.emplace_back([&, t] {
       for (int c = t; c < ncells; c += nthreads) {
         const std::size_t off = static_cast<std::size_t>(c) * study.paths;
-        const CellSamples x{out.pnl.data() + off, out.cost.data() + off, out.trades.data() + off,
-                            out.turnover_shares.data() + off, out.turnover_notional.data() + off, study.paths};
-        cell_statistics(x, r.quantile_levels, study.histogram_bins, r.cells[c]);
+        const bool jumps = !out.jump_pnl.empty();
+        const CellSamples x{out.pnl.data() + off,
+                            out.cost.data() + off,
+                            out.trades.data() + off,
+                            out.turnover_shares.data() + off,
+                            out.turnover_notional.data() + off,
+                            study.paths,
+                            jumps ? out.jump_pnl.data() + off : nullptr,
+                            jumps ? out.jumps.data() + off : nullptr};
+        cell_statistics(x, r.quantile_levels, study.histogram_bins, r.cells[c], study.loss_thresholds,
+                        study.worst_paths);
         r.cells[c].premium = plan.job.cells[c].book_value;
         r.cells[c].derman_kamal_std = plan.derman_kamal_std[c];
         r.cells[c].bkl_std = plan.bkl_std[c];
         r.cells[c].ahmad_wilmott_mean = plan.ahmad_wilmott_mean[c];
         r.cells[c].leland_volatility = plan.leland_volatility[c];
+        r.cells[c].jump_residual_std = plan.jump_residual_std[c];
       }
     });
   for (auto& t : pool) t.join();

@@ -20,15 +20,60 @@ struct Sum {
   double value() const { return s + c; }
 };
 
-// Mean and sample standard deviation (n - 1) of n values, two passes; NaN where undefined.
-void mean_std(const double* v, std::int64_t n, double& mean, double& sd) {
+// Mean and sample standard deviation (n - 1) of the n values v(0), ..., v(n - 1), two passes in
+// index order; NaN where undefined.
+template <class F>
+void mean_std_of(F v, std::int64_t n, double& mean, double& sd) {
   const double dn = static_cast<double>(n);
   Sum s;
-  for (std::int64_t i = 0; i < n; ++i) s.add(v[i]);
+  for (std::int64_t i = 0; i < n; ++i) s.add(v(i));
   mean = s.value() / dn;
   Sum q;
-  for (std::int64_t i = 0; i < n; ++i) q.add((v[i] - mean) * (v[i] - mean));
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double d = v(i) - mean;
+    q.add(d * d);
+  }
   sd = n > 1 ? std::sqrt(q.value() / (dn - 1.0)) : kNaN;
+}
+void mean_std(const double* v, std::int64_t n, double& mean, double& sd) {
+  mean_std_of([v](std::int64_t i) { return v[i]; }, n, mean, sd);
+}
+
+// A total order on (value, index): lower value first, NaN after every number, ties by lower index.
+bool worse(double a, std::int64_t ia, double b, std::int64_t ib) {
+  const bool na = std::isnan(a), nb = std::isnan(b);
+  if (na != nb) return nb;  // a number is worse than NaN (NaN sorts last)
+  if (!na && a != b) return a < b;
+  return ia < ib;
+}
+
+// P&L by jump-count bin (CellStats::kJumpBins), two passes in path order.
+void jump_bins(const double* pnl, const std::uint32_t* jumps, std::int64_t n, CellStats& out) {
+  constexpr int B = CellStats::kJumpBins;
+  out.jump_bin_count.assign(B, 0);
+  out.jump_bin_mean.assign(B, kNaN);
+  out.jump_bin_mean_se.assign(B, kNaN);
+  out.jump_bin_std.assign(B, kNaN);
+  Sum s[B], q[B];
+  for (std::int64_t i = 0; i < n; ++i) {
+    const int b = jump_bin(jumps[i]);
+    ++out.jump_bin_count[b];
+    s[b].add(pnl[i]);
+  }
+  for (int b = 0; b < B; ++b)
+    if (out.jump_bin_count[b] > 0) out.jump_bin_mean[b] = s[b].value() / static_cast<double>(out.jump_bin_count[b]);
+  for (std::int64_t i = 0; i < n; ++i) {
+    const int b = jump_bin(jumps[i]);
+    const double d = pnl[i] - out.jump_bin_mean[b];
+    q[b].add(d * d);
+  }
+  for (int b = 0; b < B; ++b) {
+    const double m = static_cast<double>(out.jump_bin_count[b]);
+    if (m > 1.0) {
+      out.jump_bin_std[b] = std::sqrt(q[b].value() / (m - 1.0));
+      out.jump_bin_mean_se[b] = out.jump_bin_std[b] / std::sqrt(m);
+    }
+  }
 }
 
 // The k worst outcomes used for ES at tail fraction p: ceil(p n), at least 1 (the 1e-9 keeps
@@ -50,6 +95,26 @@ double quantile_sorted(const std::vector<double>& x, double p) {
   return x[lo] + (h - static_cast<double>(lo)) * (x[hi] - x[lo]);
 }
 
+std::vector<std::int64_t> worst_indices(const double* pnl, std::int64_t n, std::int64_t k) {
+  k = std::max<std::int64_t>(0, std::min(k, n));
+  std::vector<std::int64_t> heap;  // max-heap under `worse`: the best of the kept paths on top
+  heap.reserve(static_cast<std::size_t>(k));
+  auto less = [pnl](std::int64_t a, std::int64_t b) { return worse(pnl[a], a, pnl[b], b); };
+  if (k == 0) return heap;
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (static_cast<std::int64_t>(heap.size()) < k) {
+      heap.push_back(i);
+      std::push_heap(heap.begin(), heap.end(), less);
+    } else if (less(i, heap.front())) {
+      std::pop_heap(heap.begin(), heap.end(), less);
+      heap.back() = i;
+      std::push_heap(heap.begin(), heap.end(), less);
+    }
+  }
+  std::sort_heap(heap.begin(), heap.end(), less);  // ascending under `worse`: worst first
+  return heap;
+}
+
 std::pair<std::int64_t, std::int64_t> quantile_ci_indices(std::int64_t n, double p) {
   const double dn = static_cast<double>(n), np = dn * p, w = kZ95 * std::sqrt(np * (1.0 - p));
   auto clamp = [&](double i) {
@@ -58,17 +123,33 @@ std::pair<std::int64_t, std::int64_t> quantile_ci_indices(std::int64_t n, double
   return {clamp(std::floor(np - w)), clamp(std::ceil(np + w))};
 }
 
-void cell_statistics(const CellSamples& xs, const std::vector<double>& levels, int bins, CellStats& out) {
+void cell_statistics(const CellSamples& xs, const std::vector<double>& levels, int bins, CellStats& out,
+                     const std::vector<double>& loss_thresholds, int worst_paths) {
   const std::int64_t n = xs.n;
   const double* pnl = xs.pnl;
   const double dn = static_cast<double>(n);
   bins = std::max(bins, 0);
+  const bool has_jumps = xs.jump_pnl && xs.jumps;
 
   if (n <= 0) {  // nothing to describe: every statistic undefined, shapes kept for the writer
     out.mean = out.std = out.stderr_mean = out.stderr_std = out.skewness = out.kurtosis = kNaN;
     out.min = out.max = out.var_95 = out.es_95 = out.var_99 = out.es_99 = kNaN;
     out.mean_cost = out.std_cost = out.mean_trades = out.mean_turnover_shares = out.mean_turnover_notional = kNaN;
     out.var_95_se = out.var_99_se = out.es_95_se = out.es_99_se = kNaN;
+    out.var_999 = out.es_999 = out.var_999_se = out.es_999_se = kNaN;
+    out.var_99_lo = out.var_99_hi = out.var_999_lo = out.var_999_hi = kNaN;
+    out.es_99_lo = out.es_99_hi = out.es_999_lo = out.es_999_hi = kNaN;
+    out.mean_jump_pnl = out.mean_jump_pnl_se = out.std_jump_pnl = kNaN;
+    out.mean_diffusive_pnl = out.mean_diffusive_pnl_se = out.std_diffusive_pnl = out.mean_jumps = kNaN;
+    out.loss_probability.assign(loss_thresholds.size(), kNaN);
+    out.loss_probability_se.assign(loss_thresholds.size(), kNaN);
+    out.worst_index.clear();
+    out.worst_pnl.clear();
+    out.jump_bin_count.clear();
+    out.jump_bin_mean.clear();
+    out.jump_bin_mean_se.clear();
+    out.jump_bin_std.clear();
+    if (has_jumps) jump_bins(pnl, xs.jumps, 0, out);  // five empty bins
     out.quantiles.assign(levels.size(), kNaN);
     out.quantiles_lo.assign(levels.size(), kNaN);
     out.quantiles_hi.assign(levels.size(), kNaN);
@@ -122,6 +203,38 @@ void cell_statistics(const CellSamples& xs, const std::vector<double>& levels, i
   if (xs.turnover_shares) out.mean_turnover_shares = mean_of(xs.turnover_shares);
   if (xs.turnover_notional) out.mean_turnover_notional = mean_of(xs.turnover_notional);
 
+  // Attribution: pnl = diffusive + jump - cost per path. Without jump arrays the jump part is 0.
+  out.mean_diffusive_pnl = out.mean_diffusive_pnl_se = out.std_diffusive_pnl = kNaN;
+  if (has_jumps) {
+    mean_std(xs.jump_pnl, n, out.mean_jump_pnl, out.std_jump_pnl);
+    out.mean_jump_pnl_se = out.std_jump_pnl / std::sqrt(dn);
+    std::uint64_t sj = 0;
+    for (std::int64_t i = 0; i < n; ++i) sj += xs.jumps[i];
+    out.mean_jumps = static_cast<double>(sj) / dn;
+    if (xs.cost) {
+      const double *c = xs.cost, *j = xs.jump_pnl;
+      mean_std_of([&](std::int64_t i) { return (pnl[i] + c[i]) - j[i]; }, n, out.mean_diffusive_pnl,
+                  out.std_diffusive_pnl);
+    }
+    jump_bins(pnl, xs.jumps, n, out);
+  } else {
+    out.mean_jump_pnl = out.mean_jump_pnl_se = out.std_jump_pnl = out.mean_jumps = 0.0;
+    if (xs.cost) {
+      const double* c = xs.cost;
+      mean_std_of([&](std::int64_t i) { return pnl[i] + c[i]; }, n, out.mean_diffusive_pnl, out.std_diffusive_pnl);
+    }
+    out.jump_bin_count.clear();
+    out.jump_bin_mean.clear();
+    out.jump_bin_mean_se.clear();
+    out.jump_bin_std.clear();
+  }
+  out.mean_diffusive_pnl_se = out.std_diffusive_pnl / std::sqrt(dn);
+
+  // The worst paths, from the unsorted P&L (the sorted copy below has lost the path indices).
+  out.worst_index = worst_indices(pnl, n, worst_paths);
+  out.worst_pnl.resize(out.worst_index.size());
+  for (std::size_t i = 0; i < out.worst_index.size(); ++i) out.worst_pnl[i] = pnl[out.worst_index[i]];
+
   std::vector<double> x(pnl, pnl + n);
   // A NaN breaks operator<'s strict weak ordering (std::sort may then run out of bounds): sort NaN
   // last with a total order. The run refuses non-finite P&L upstream; this only keeps us safe.
@@ -141,31 +254,56 @@ void cell_statistics(const CellSamples& xs, const std::vector<double>& levels, i
     out.quantiles_lo.push_back(x[j]);
     out.quantiles_hi.push_back(x[k]);
   }
-  // Tail measures at tail fraction p (0.05 for the 95% level, 0.01 for 99%), losses positive:
-  // VaR = -Q(p); ES = minus the mean of the k = ceil(p n) worst outcomes.
-  auto tail = [&](double p, double& var, double& es, double& var_se, double& es_se) {
-    var = -quantile_sorted(x, p);
+  // Tail measures at tail fraction p (0.05 for the 95% level, 0.01 for 99%, 0.001 for 99.9%), losses
+  // positive: VaR = -Q(p); ES = minus the mean of the k = ceil(p n) worst outcomes. 95% intervals:
+  // VaR, the order-statistic CI of Q(p) negated, [-x_(kk), -x_(j)]; ES, es -+ z es_se.
+  struct Tail {
+    double var, es, var_se, es_se, var_lo, var_hi, es_lo, es_hi;
+  };
+  auto tail = [&](double p) {
+    Tail r;
+    r.var = -quantile_sorted(x, p);
     const std::int64_t k = tail_count(p, n);
     Sum t;
     for (std::int64_t i = 0; i < k; ++i) t.add(x[i]);
     const double tail_mean = t.value() / static_cast<double>(k);
-    es = -tail_mean;
+    r.es = -tail_mean;
     // VaR SE from the width of the order-statistic CI of Q(p): asymptotically Q(p) +- z sqrt(p (1-p) / n) / f(Q(p)),
     // so (hi - lo) / (2 z) estimates the SE sqrt(p (1-p) / n) / f without estimating the density f.
     const auto [j, kk] = quantile_ci_indices(n, p);
-    var_se = (x[kk] - x[j]) / (2.0 * kZ95);
+    r.var_se = (x[kk] - x[j]) / (2.0 * kZ95);
+    r.var_lo = -x[kk];
+    r.var_hi = -x[j];
     // ES SE, asymptotic (Yamai & Yoshiba 2002; Chen 2008): Var(ES^) ~ (Var(L | L >= VaR) + (1 - p)(ES - VaR)^2) / (n p),
     // with the tail variance the sample variance (k - 1) of the k worst outcomes; NaN for k = 1.
-    es_se = kNaN;
+    r.es_se = kNaN;
     if (k > 1) {
       Sum v;
       for (std::int64_t i = 0; i < k; ++i) v.add((x[i] - tail_mean) * (x[i] - tail_mean));
       const double tail_var = v.value() / static_cast<double>(k - 1);
-      es_se = std::sqrt((tail_var + (1.0 - p) * (es - var) * (es - var)) / (dn * p));
+      r.es_se = std::sqrt((tail_var + (1.0 - p) * (r.es - r.var) * (r.es - r.var)) / (dn * p));
     }
+    r.es_lo = r.es - kZ95 * r.es_se;
+    r.es_hi = r.es + kZ95 * r.es_se;
+    return r;
   };
-  tail(0.05, out.var_95, out.es_95, out.var_95_se, out.es_95_se);
-  tail(0.01, out.var_99, out.es_99, out.var_99_se, out.es_99_se);
+  const Tail t95 = tail(0.05), t99 = tail(0.01), t999 = tail(0.001);
+  out.var_95 = t95.var, out.es_95 = t95.es, out.var_95_se = t95.var_se, out.es_95_se = t95.es_se;
+  out.var_99 = t99.var, out.es_99 = t99.es, out.var_99_se = t99.var_se, out.es_99_se = t99.es_se;
+  out.var_99_lo = t99.var_lo, out.var_99_hi = t99.var_hi, out.es_99_lo = t99.es_lo, out.es_99_hi = t99.es_hi;
+  out.var_999 = t999.var, out.es_999 = t999.es, out.var_999_se = t999.var_se, out.es_999_se = t999.es_se;
+  out.var_999_lo = t999.var_lo, out.var_999_hi = t999.var_hi, out.es_999_lo = t999.es_lo, out.es_999_hi = t999.es_hi;
+
+  // P(pnl < -L): the number of sorted values below -L (NaN sorts last and is never below).
+  out.loss_probability.clear();
+  out.loss_probability_se.clear();
+  for (double L : loss_thresholds) {
+    const double cut = -L;
+    const auto below = std::lower_bound(x.begin(), x.end(), cut, [](double v, double c) { return v < c; }) - x.begin();
+    const double p = std::isnan(cut) ? kNaN : static_cast<double>(below) / dn;
+    out.loss_probability.push_back(p);
+    out.loss_probability_se.push_back(std::sqrt(p * (1.0 - p) / dn));
+  }
 
   // Histogram over [min, max] of the finite values: every finite sample is counted. Non-finite values
   // are skipped (refused upstream; here only so that they cannot crash the binning).

@@ -24,7 +24,9 @@ constexpr double kZ95 = 1.959964;
 std::pair<std::int64_t, std::int64_t> quantile_ci_indices(std::int64_t n, double p);
 
 // One cell's per-path results, n of each, in path order. pnl is required; a null cost, trades or
-// turnover pointer leaves its statistics NaN.
+// turnover pointer leaves its statistics NaN. jump_pnl and jumps (SimOutput's jump arrays) are null
+// when the run has no jumps or gaps: the jump part of the P&L is then exactly 0 and there are no
+// jump bins.
 struct CellSamples {
   const double* pnl;
   const double* cost;
@@ -32,11 +34,26 @@ struct CellSamples {
   const double* turnover_shares;
   const double* turnover_notional;
   std::int64_t n;
+  const double* jump_pnl = nullptr;
+  const std::uint32_t* jumps = nullptr;
 };
 
 // Fills every statistic of CellStats except premium, derman_kamal_std, the theory columns (bkl_std,
-// leland_volatility, ahmad_wilmott_mean) and the diff_* columns (paired_statistics).
-void cell_statistics(const CellSamples& x, const std::vector<double>& levels, int bins, CellStats& out);
+// leland_volatility, ahmad_wilmott_mean, jump_residual_std) and the diff_* columns (paired_statistics).
+// loss_thresholds: the losses L (positive = a loss) of loss_probability; worst_paths: how many of the
+// worst paths to keep (min(worst_paths, n)).
+void cell_statistics(const CellSamples& x, const std::vector<double>& levels, int bins, CellStats& out,
+                     const std::vector<double>& loss_thresholds = {}, int worst_paths = 0);
+
+// The k lowest values of pnl[0..n), worst first, ties broken by the lower index (NaN sorts last):
+// their indices. Deterministic; O(n log k) time, O(k) memory.
+std::vector<std::int64_t> worst_indices(const double* pnl, std::int64_t n, std::int64_t k);
+
+// The jump-count bin of a path with j random jumps: min(j, CellStats::kJumpBins - 1).
+inline int jump_bin(std::uint32_t j) {
+  constexpr std::uint32_t last = CellStats::kJumpBins - 1;
+  return static_cast<int>(j < last ? j : last);
+}
 
 // Fills the diff_* fields of out for cell pnl against the baseline's pnl (same paths, same order).
 // out and base must already hold cell_statistics of pnl and base_pnl (the unpaired standard errors

@@ -33,7 +33,9 @@ const char* se_column_of(const std::string& name) {
   static const std::pair<const char*, const char*> kPairs[] = {
       {"mean", "stderr_mean"},   {"std", "stderr_std"},     {"var_95", "var_95_se"},
       {"var_99", "var_99_se"},   {"es_95", "es_95_se"},     {"es_99", "es_99_se"},
+      {"var_999", "var_999_se"}, {"es_999", "es_999_se"},
       {"diff_mean", "diff_mean_se"}, {"diff_std", "diff_std_se"},
+      {"mean_jump_pnl", "mean_jump_pnl_se"}, {"mean_diffusive_pnl", "mean_diffusive_pnl_se"},
   };
   for (const auto& [stat, se] : kPairs)
     if (name == stat) return se;

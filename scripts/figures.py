@@ -14,6 +14,8 @@ it went, or why it was skipped. Figures:
   tails              ES and VaR 99% against a listed market or stress axis
   qq                 normal QQ plot of /samples/pnl for up to 4 cells (needs output.samples = true)
   heatmap            a statistic (--stat, default std) over the first two listed numeric axes
+  jumps              mean P&L by the number of jumps on the path (0, 1, 2, 3, 4+), +-2 s.e., one line
+                     per cell, up to 8 cells (needs /jumps: a run with jumps)
 
 Sized for a two-column paper: 3.4 in wide (7 in for wide overlays and heatmaps), 8 pt fonts,
 Okabe-Ito colours. Bad input (missing or unreadable file, unknown figure or statistic, --only naming
@@ -23,11 +25,12 @@ a figure that does not fit) prints one line and exits 2.
 import argparse
 import math
 import os
+import re
 import signal
 import statistics
 import sys
 
-FIGURES = ["std_vs_rebalances", "distributions", "frontier", "tails", "qq", "heatmap"]
+FIGURES = ["std_vs_rebalances", "distributions", "frontier", "tails", "qq", "heatmap", "jumps"]
 FORMATS = ["pdf", "png"]
 
 # Okabe & Ito's colour-blind-safe palette, with their yellow (too faint on white for thin lines)
@@ -47,7 +50,9 @@ AXIS_LABELS = {
     "market_rate": ("rate $r$ (per year, fraction)", "$r$"),
     "market_drift": ("drift $\\mu$ (per year, fraction)", "$\\mu$"),
     "market_volatility": ("volatility $\\sigma$ (per year, fraction)", "$\\sigma$"),
+    "market_jump_intensity": ("jump intensity $\\lambda$ (per year)", "$\\lambda$"),
     "hedge_policy": ("policy", "policy"),
+    "hedge_model": ("hedge model", "hedger"),
     "hedge_rebalances": ("rebalances $N$", "$N$"),
     "hedge_volatility": ("hedge volatility $\\sigma_h$ (per year, fraction)", "$\\sigma_h$"),
     "hedge_band": ("band half-width (shares)", "half-width"),
@@ -88,6 +93,13 @@ STAT_LABELS = {
     "bkl_std": "BKL std (" + CCY + ")",
     "ahmad_wilmott_mean": "Ahmad-Wilmott mean (" + CCY + ")",
     "leland_volatility": "Leland volatility (per year, fraction)",
+    "var_999": "VaR 99.9% (loss, " + CCY + ")",
+    "es_999": "ES 99.9% (loss, " + CCY + ")",
+    "mean_jump_pnl": "mean P&L at jumps and gaps (" + CCY + ")",
+    "std_jump_pnl": "std of P&L at jumps and gaps (" + CCY + ")",
+    "mean_diffusive_pnl": "mean diffusive P&L (" + CCY + ")",
+    "std_diffusive_pnl": "std of diffusive P&L (" + CCY + ")",
+    "mean_jumps": "mean jumps per path",
 }
 
 POLICY_NAMES = {
@@ -360,6 +372,8 @@ class Study:
 def pick_evenly(items, k):
     if len(items) <= k:
         return list(items)
+    if k <= 1:
+        return list(items[:k])
     idx = sorted({int(round(x)) for x in [j * (len(items) - 1) / (k - 1) for j in range(k)]})
     return [items[j] for j in idx]
 
@@ -498,6 +512,27 @@ def plan_heatmap(s, args):
     return dict(stat=stat, a=a, b=b, facet_axes=facet_axes, facets=facets, note=note)
 
 
+def plan_jumps(s, args):
+    np = s.np
+    if "jumps" not in s.f or any(k not in s.f["jumps"] for k in ("count", "mean_pnl", "mean_pnl_se")):
+        raise Unfit("no /jumps (the run has no jumps or gaps)")
+    count = np.asarray(s.f["jumps/count"][()], dtype=float)
+    mean = np.asarray(s.f["jumps/mean_pnl"][()], dtype=float)
+    se = np.asarray(s.f["jumps/mean_pnl_se"][()], dtype=float)
+    if count.ndim != 2 or count.shape[0] != s.n or mean.shape != count.shape or se.shape != count.shape:
+        raise Unfit("/jumps is not [cells x bins]")
+    bins = s._str(s.f["jumps"].attrs.get("bins", "")).split(",")
+    if len(bins) != count.shape[1]:
+        bins = [str(b) for b in range(count.shape[1])]
+    # A cell says something only where at least two bins hold paths.
+    cells = [i for i in s.cells if int((count[i] > 0).sum()) >= 2]
+    if not cells:
+        raise Unfit("every path of every cell has the same number of jumps")
+    chosen = [i for i in s.spread_cells(8) if i in cells] or pick_evenly(cells, 8)
+    note = f" ({len(cells)} cells, {len(chosen)} shown)" if len(chosen) < len(cells) else ""
+    return dict(cells=chosen, count=count, mean=mean, se=se, bins=bins, note=note)
+
+
 PLANS = {
     "std_vs_rebalances": plan_std_vs_rebalances,
     "distributions": plan_distributions,
@@ -505,6 +540,7 @@ PLANS = {
     "tails": plan_tails,
     "qq": plan_qq,
     "heatmap": plan_heatmap,
+    "jumps": plan_jumps,
 }
 
 
@@ -1062,6 +1098,42 @@ def draw_heatmap(plt, s, plan):
     return fig
 
 
+def draw_jumps(plt, s, plan):
+    np = s.np
+    import matplotlib.ticker as mt
+
+    cells, bins = plan["cells"], plan["bins"]
+    count, mean, se = plan["count"], plan["mean"], plan["se"]
+    labels = [s.cell_label(i, cells) if len(cells) > 1 else "all paths" for i in cells]
+    # As many legend columns as fit the width at 8 pt (about 0.055 in a character, plus the marker).
+    longest = max(len(re.sub(r"\\[A-Za-z]+", "x", t).replace("$", "")) for t in labels)  # as rendered
+    ncol = max(1, min(3, len(cells), int((SINGLE_W - 0.1) // (0.055 * longest + 0.45))))
+    rows = legend_rows(len(cells), ncol)
+    fig = new_figure(plt, SINGLE_W, 2.35 + 0.15 * rows)
+    ax = fig.add_subplot()
+    handles = []
+    # Lines side by side within a bin, so that their error bars do not overlap.
+    width = 0.5
+    shift = (np.arange(len(cells)) - (len(cells) - 1) / 2) * (width / max(len(cells), 1)) if len(cells) > 1 else [0.0]
+    for k, i in enumerate(cells):
+        c, m = style(k)
+        ok = (count[i] > 0) & np.isfinite(mean[i])
+        x = np.arange(len(bins))[ok] + shift[k]
+        y = mean[i][ok]
+        e = np.where(np.isfinite(se[i][ok]), 2 * se[i][ok], 0.0)
+        h = ax.errorbar(x, y, yerr=e, color=c, marker=m, ms=3.2, lw=1.0, elinewidth=0.7, capsize=1.5)
+        handles.append(h)
+    ax.axhline(0.0, color=THEORY, lw=0.6, ls=":", zorder=0)
+    ax.xaxis.set_major_locator(mt.FixedLocator(range(len(bins))))
+    ax.xaxis.set_major_formatter(mt.FuncFormatter(lambda v, _: bins[int(round(v))] if 0 <= round(v) < len(bins) else ""))
+    ax.set_xlim(-0.5, len(bins) - 0.5)
+    plain_ticks(ax.yaxis, 6)
+    ax.set_xlabel("random jumps on the path")
+    ax.set_ylabel(f"mean P&L ({CCY})")
+    legend_below(fig, ax, handles, labels, ncol, title="bars: $\\pm$2 s.e.; empty bins left out")
+    return fig
+
+
 DRAW = {
     "std_vs_rebalances": draw_std_vs_rebalances,
     "distributions": draw_distributions,
@@ -1069,6 +1141,7 @@ DRAW = {
     "tails": draw_tails,
     "qq": draw_qq,
     "heatmap": draw_heatmap,
+    "jumps": draw_jumps,
 }
 
 

@@ -48,6 +48,19 @@ const Col kStats[] = {
     {"diff_std_se_unpaired", &CellStats::diff_std_se_unpaired},
     {"bkl_std", &CellStats::bkl_std},         {"leland_volatility", &CellStats::leland_volatility},
     {"ahmad_wilmott_mean", &CellStats::ahmad_wilmott_mean},
+    {"jump_residual_std", &CellStats::jump_residual_std},
+    {"var_999", &CellStats::var_999},         {"var_999_se", &CellStats::var_999_se},
+    {"es_999", &CellStats::es_999},           {"es_999_se", &CellStats::es_999_se},
+    {"var_99_lo", &CellStats::var_99_lo},     {"var_99_hi", &CellStats::var_99_hi},
+    {"var_999_lo", &CellStats::var_999_lo},   {"var_999_hi", &CellStats::var_999_hi},
+    {"es_99_lo", &CellStats::es_99_lo},       {"es_99_hi", &CellStats::es_99_hi},
+    {"es_999_lo", &CellStats::es_999_lo},     {"es_999_hi", &CellStats::es_999_hi},
+    {"mean_jump_pnl", &CellStats::mean_jump_pnl}, {"mean_jump_pnl_se", &CellStats::mean_jump_pnl_se},
+    {"std_jump_pnl", &CellStats::std_jump_pnl},
+    {"mean_diffusive_pnl", &CellStats::mean_diffusive_pnl},
+    {"mean_diffusive_pnl_se", &CellStats::mean_diffusive_pnl_se},
+    {"std_diffusive_pnl", &CellStats::std_diffusive_pnl},
+    {"mean_jumps", &CellStats::mean_jumps},
 };
 
 struct TempDir {
@@ -72,6 +85,19 @@ std::vector<std::string> listing(const fs::path& dir) {
   return names;
 }
 
+// A sweep axis by field name (robust to fields added to SweepAxis).
+hl::SweepAxis axis(std::string key, std::vector<double> values, std::vector<std::string> labels, bool integer,
+                   bool listed, int zip) {
+  hl::SweepAxis a;
+  a.key = std::move(key);
+  a.values = std::move(values);
+  a.labels = std::move(labels);
+  a.integer = integer;
+  a.listed = listed;
+  a.zip = zip;
+  return a;
+}
+
 // Three axes (a listed string axis and a listed float axis zipped together, and an unlisted
 // integer axis, so "listed", "integer" and "zip" cannot be confused), 3 cells, 3 quantile levels,
 // 4 bins, 5 paths. Values like k/3 are not exact in float32 or in short decimal, so any lossy path
@@ -85,9 +111,9 @@ hl::RunResult make_result(bool samples) {
   s.seed = 18446744073709551557ull;  // above INT64_MAX: a signed seed would fail
   s.model = "gbm";
   s.samples = samples;
-  s.axes = {{"hedge.policy", {2, 0, 1}, {"time", "band", "whalley_wilmott \xE2\x9C\x93"}, false, true, 0},
-            {"hedge.rebalances", {52}, {}, true, false, -1},
-            {"costs.proportional", {0.001, 0.0025, 1.0 / 3}, {}, false, true, 0}};
+  s.axes = {axis("hedge.policy", {2, 0, 1}, {"time", "band", "whalley_wilmott \xE2\x9C\x93"}, false, true, 0),
+            axis("hedge.rebalances", {52}, {}, true, false, -1),
+            axis("costs.proportional", {0.001, 0.0025, 1.0 / 3}, {}, false, true, 0)};
   s.source_path = "experiments/unit.toml";
   s.source_text = "[study]\nname = \"unit\"\n";
   s.effective_text = "[study]\nname = \"unit study\"\npaths = 5\n";
@@ -342,6 +368,11 @@ TEST_CASE("hdf5: the file follows the documented schema exactly") {
   CHECK(hc.dims == std::vector<hsize_t>{3, 4});
   CHECK(hc.u == counts);
   CHECK(links(f, "/cells") == 3 + std::size(kStats) + 6);  // nothing extra, nothing missing
+  // No loss thresholds, worst paths or jump arrays in this result: none of their datasets.
+  CHECK(H5Lexists(f, "/cells/loss_probability", H5P_DEFAULT) == 0);
+  CHECK(H5Lexists(f, "worst_paths", H5P_DEFAULT) == 0);
+  CHECK(H5Lexists(f, "jumps", H5P_DEFAULT) == 0);
+  CHECK(links(f, "/") == 2);  // cells, samples
 
   // Samples: cells x paths, chunked one row per cell, shuffle + deflate.
   check_f64(read(f, "/samples/pnl"), {3, 5}, r.samples);
@@ -504,4 +535,118 @@ TEST_CASE("hdf5: a failed write throws one line and leaves no file behind") {
   fs::create_directory(tmp.dir / "adir");
   CHECK(runtime_error([&] { hl::write_results_h5(r, tmp / "adir"); }).find("is a directory") != std::string::npos);
   CHECK(fs::is_directory(tmp.dir / "adir"));
+}
+
+namespace {
+// A 1-D float64 attribute of an object.
+std::vector<double> f64_array_attr(hid_t file, const char* obj, const char* name) {
+  INFO("attribute ", obj, " ", name);
+  Id a{H5Aopen_by_name(file, obj, name, H5P_DEFAULT, H5P_DEFAULT), H5Aclose};
+  REQUIRE(a.id >= 0);
+  Id t{H5Aget_type(a), H5Tclose}, space{H5Aget_space(a), H5Sclose};
+  CHECK(H5Tget_class(t) == H5T_FLOAT);
+  CHECK(H5Tget_size(t) == 8);
+  REQUIRE(H5Sget_simple_extent_ndims(space) == 1);
+  hsize_t n = 0;
+  H5Sget_simple_extent_dims(space, &n, nullptr);
+  std::vector<double> v(n);
+  if (n > 0) REQUIRE(H5Aread(a, H5T_NATIVE_DOUBLE, v.data()) >= 0);
+  return v;
+}
+
+// make_result plus loss thresholds, 2 worst paths and jump bins, with values that a transposed or
+// misplaced write would not reproduce.
+hl::RunResult tail_result() {
+  hl::RunResult r = make_result(false);
+  r.study.loss_thresholds = {0.5, 1.0 / 3, 2.0, 7.0};
+  r.study.worst_paths = 2;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (int c = 0; c < 3; ++c) {
+    CellStats& s = r.cells[c];
+    for (int t = 0; t < 4; ++t) {
+      s.loss_probability.push_back((c * 4 + t) / 13.0);
+      s.loss_probability_se.push_back((c * 4 + t) / 17.0);
+    }
+    s.worst_index = {c * 2 + 1, (std::int64_t(1) << 40) + c};
+    s.worst_pnl = {-(c + 1) / 3.0, -(c + 1) / 7.0};
+    for (int b = 0; b < 5; ++b) {
+      s.jump_bin_count.push_back((std::uint64_t(1) << 33) + c * 5 + b);
+      s.jump_bin_mean.push_back((c * 5 + b) / 9.0);
+      s.jump_bin_mean_se.push_back((c * 5 + b) / 11.0);
+      s.jump_bin_std.push_back((c * 5 + b) / 13.0);
+    }
+  }
+  r.cells[1].jump_bin_count[3] = 0;  // an empty bin
+  r.cells[1].jump_bin_mean[3] = r.cells[1].jump_bin_mean_se[3] = r.cells[1].jump_bin_std[3] = nan;
+  return r;
+}
+}  // namespace
+
+TEST_CASE("hdf5: loss probabilities, worst paths and P&L by number of jumps") {
+  TempDir tmp;
+  const hl::RunResult r = tail_result();
+  const std::string path = tmp / "tails.h5";
+  hl::write_results_h5(r, path);
+  File f(path);
+
+  std::vector<double> lp, lps, wp, mean, mean_se, sd;
+  std::vector<std::int64_t> wi;
+  std::vector<std::uint64_t> count;
+  for (const CellStats& s : r.cells) {
+    lp.insert(lp.end(), s.loss_probability.begin(), s.loss_probability.end());
+    lps.insert(lps.end(), s.loss_probability_se.begin(), s.loss_probability_se.end());
+    wi.insert(wi.end(), s.worst_index.begin(), s.worst_index.end());
+    wp.insert(wp.end(), s.worst_pnl.begin(), s.worst_pnl.end());
+    count.insert(count.end(), s.jump_bin_count.begin(), s.jump_bin_count.end());
+    mean.insert(mean.end(), s.jump_bin_mean.begin(), s.jump_bin_mean.end());
+    mean_se.insert(mean_se.end(), s.jump_bin_mean_se.begin(), s.jump_bin_mean_se.end());
+    sd.insert(sd.end(), s.jump_bin_std.begin(), s.jump_bin_std.end());
+  }
+  // [cells x thresholds], each with the thresholds as an attribute.
+  check_f64(read(f, "/cells/loss_probability"), {3, 4}, lp);
+  check_f64(read(f, "/cells/loss_probability_se"), {3, 4}, lps);
+  CHECK(f64_array_attr(f, "/cells/loss_probability", "thresholds") == r.study.loss_thresholds);
+  CHECK(f64_array_attr(f, "/cells/loss_probability_se", "thresholds") == r.study.loss_thresholds);
+  CHECK(links(f, "/cells") == 3 + std::size(kStats) + 6 + 2);
+
+  // [cells x K], int64 indices, worst first.
+  Data index = read(f, "/worst_paths/index");
+  CHECK(index.cls == H5T_INTEGER);
+  CHECK(index.size == 8);
+  CHECK(index.sign == H5T_SGN_2);
+  CHECK(index.dims == std::vector<hsize_t>{3, 2});
+  CHECK(index.i == wi);
+  check_f64(read(f, "/worst_paths/pnl"), {3, 2}, wp);
+  CHECK(links(f, "/worst_paths") == 2);
+
+  // [cells x 5] by jump count, with the bins named.
+  Data c = read(f, "/jumps/count");
+  CHECK(c.cls == H5T_INTEGER);
+  CHECK(c.size == 8);
+  CHECK(c.sign == H5T_SGN_NONE);
+  CHECK(c.dims == std::vector<hsize_t>{3, 5});
+  CHECK(c.u == count);
+  check_f64(read(f, "/jumps/mean_pnl"), {3, 5}, mean);
+  check_f64(read(f, "/jumps/mean_pnl_se"), {3, 5}, mean_se);
+  check_f64(read(f, "/jumps/std_pnl"), {3, 5}, sd);
+  CHECK(std::isnan(read(f, "/jumps/mean_pnl").f.at(5 + 3)));
+  CHECK(str_attr(f, "/jumps", "bins") == "0,1,2,3,4+");
+  CHECK(links(f, "/jumps") == 4);
+  CHECK(links(f, "/") == 3);  // cells, worst_paths, jumps
+
+  // Inconsistent shapes are refused before anything is created.
+  hl::RunResult bad = tail_result();
+  bad.cells[2].loss_probability.pop_back();
+  CHECK(runtime_error([&] { hl::write_results_h5(bad, tmp / "lp.h5"); }).find("thresholds") != std::string::npos);
+  bad = tail_result();
+  bad.cells[1].worst_pnl.pop_back();
+  CHECK(runtime_error([&] { hl::write_results_h5(bad, tmp / "worst.h5"); }).find("worst") != std::string::npos);
+  bad = tail_result();
+  bad.cells[0].jump_bin_std.pop_back();
+  CHECK(runtime_error([&] { hl::write_results_h5(bad, tmp / "jumps.h5"); }).find("jump") != std::string::npos);
+  bad = tail_result();
+  for (CellStats& s : bad.cells) s.jump_bin_count.pop_back(), s.jump_bin_mean.pop_back(), s.jump_bin_mean_se.pop_back(),
+                                 s.jump_bin_std.pop_back();
+  CHECK(runtime_error([&] { hl::write_results_h5(bad, tmp / "bins.h5"); }).find("jump bins") != std::string::npos);
+  CHECK(listing(tmp.dir) == std::vector<std::string>{"tails.h5"});
 }

@@ -299,3 +299,233 @@ TEST_CASE("stats: the statistics are a pure function of the samples") {
   for (auto f : fields) CHECK(p.a.*f == q.a.*f);
   CHECK(p.a.quantiles_lo == q.a.quantiles_lo);
 }
+
+namespace {
+// cell_statistics with every optional input: cost, jump arrays, loss thresholds and worst paths.
+CellStats full_stats(const std::vector<double>& pnl, const std::vector<double>* cost,
+                     const std::vector<double>* jump_pnl, const std::vector<std::uint32_t>* jumps,
+                     const std::vector<double>& thresholds = {}, int worst = 0) {
+  CellStats s;
+  CellSamples x{pnl.data(), cost ? cost->data() : nullptr, nullptr, nullptr, nullptr, std::int64_t(pnl.size())};
+  x.jump_pnl = jump_pnl ? jump_pnl->data() : nullptr;
+  x.jumps = jumps ? jumps->data() : nullptr;
+  hl::cell_statistics(x, {0.5}, 4, s, thresholds, worst);
+  return s;
+}
+}  // namespace
+
+TEST_CASE("stats: VaR and ES at 99.9% and 99%, with their 95% intervals, by hand") {
+  // n = 2000: sorted -50, -30, -20, 3, 4, ..., 1999 (given scrambled).
+  std::vector<double> x;
+  for (int i = 3; i < 2000; ++i) x.push_back(double((i * 7919) % 1997 + 3));  // a permutation of 3..1999
+  {
+    std::vector<double> chk = x;
+    std::sort(chk.begin(), chk.end());
+    REQUIRE(chk.front() == 3.0);
+    REQUIRE(chk.back() == 1999.0);
+    REQUIRE(std::adjacent_find(chk.begin(), chk.end()) == chk.end());
+  }
+  x.insert(x.begin() + 1500, -20.0);
+  x.insert(x.begin() + 700, -50.0);
+  x.insert(x.begin() + 3, -30.0);
+  REQUIRE(x.size() == 2000);
+  const CellStats s = stats_of(x);
+
+  // 99.9%: h = 1999 0.001 = 1.999: Q = x[1] + 0.999 (x[2] - x[1]) = -30 + 9.99 = -20.01.
+  CHECK(s.var_999 == doctest::Approx(20.01).epsilon(1e-14));
+  // ES over ceil(0.001 2000) = 2 worst: (50 + 30) / 2.
+  CHECK(s.es_999 == 40.0);
+  // CI of Q(0.001): 2 -+ 1.959964 sqrt(1.998) = 2.77043 -> indices 0 and ceil(4.77043) = 5: x = -50 and 5.
+  CHECK(hl::quantile_ci_indices(2000, 0.001) == std::pair<std::int64_t, std::int64_t>{0, 5});
+  CHECK(s.var_999_se == doctest::Approx(55.0 / (2.0 * kZ)).epsilon(1e-14));
+  CHECK(s.var_999_lo == -5.0);  // the VaR interval is the quantile's, negated
+  CHECK(s.var_999_hi == 50.0);
+  // Tail variance of {-50, -30}: 200 / 1; ES - VaR = 19.99; n p = 2.
+  const double es999_se = std::sqrt((200.0 + 0.999 * 19.99 * 19.99) / 2.0);
+  CHECK(s.es_999_se == doctest::Approx(es999_se).epsilon(1e-13));
+  CHECK(s.es_999_lo == doctest::Approx(40.0 - kZ * es999_se).epsilon(1e-13));
+  CHECK(s.es_999_hi == doctest::Approx(40.0 + kZ * es999_se).epsilon(1e-13));
+
+  // 99%: h = 19.99: Q = x[19] + 0.99 (x[20] - x[19]) = 19 + 0.99 = 19.99; VaR = -19.99.
+  CHECK(s.var_99 == doctest::Approx(-19.99).epsilon(1e-14));
+  // CI of Q(0.01): 20 -+ 1.959964 sqrt(19.8) = 8.72129 -> indices floor(11.279) = 11, ceil(28.721) = 29.
+  CHECK(hl::quantile_ci_indices(2000, 0.01) == std::pair<std::int64_t, std::int64_t>{11, 29});
+  CHECK(s.var_99_lo == -29.0);
+  CHECK(s.var_99_hi == -11.0);
+  CHECK(s.var_99_se == doctest::Approx(18.0 / (2.0 * kZ)).epsilon(1e-14));
+  // ES over the 20 worst: -50 - 30 - 20 + (3 + ... + 19) = -100 + 187 = 87 -> mean 4.35, ES -4.35.
+  CHECK(s.es_99 == doctest::Approx(-4.35).epsilon(1e-14));
+  CHECK(std::isfinite(s.es_99_se));
+  CHECK(s.es_99_lo == doctest::Approx(s.es_99 - kZ * s.es_99_se).epsilon(1e-14));
+  CHECK(s.es_99_hi == doctest::Approx(s.es_99 + kZ * s.es_99_se).epsilon(1e-14));
+
+  // Fewer than 1000 paths: one tail observation for ES 99.9, whose standard error and interval are NaN.
+  const CellStats small = stats_of({4, -7, 1, 2, 9});
+  CHECK(small.es_999 == 7.0);
+  CHECK(std::isnan(small.es_999_se));
+  CHECK(std::isnan(small.es_999_lo));
+  CHECK(std::isnan(small.es_999_hi));
+  CHECK(small.var_999 == doctest::Approx(7.0 - 0.004 * 8.0).epsilon(1e-14));  // h = 0.004: -7 + 0.004 (1 + 7)
+  CHECK(small.var_999_lo == -1.0);  // indices 0 and ceil(0.005 + 1.96 sqrt(0.005)) = 1: x = -7 and 1
+  CHECK(small.var_999_hi == 7.0);
+}
+
+TEST_CASE("stats: probability of a loss beyond each threshold, by hand") {
+  const std::vector<double> pnl{0, -3, 4, -5, 2, -1, 10, -3};
+  // Losses beyond L means pnl < -L, strictly: L = 3 counts only -5; L = 2.5 counts -5, -3, -3.
+  const std::vector<double> L{3, 2.5, 0, -1, 100, 5};
+  const CellStats s = full_stats(pnl, nullptr, nullptr, nullptr, L);
+  const std::vector<double> want{1.0 / 8, 3.0 / 8, 4.0 / 8, 5.0 / 8, 0.0, 0.0};
+  REQUIRE(s.loss_probability.size() == L.size());
+  REQUIRE(s.loss_probability_se.size() == L.size());
+  for (std::size_t t = 0; t < L.size(); ++t) {
+    INFO("threshold ", L[t]);
+    CHECK(s.loss_probability[t] == want[t]);
+    CHECK(s.loss_probability_se[t] == doctest::Approx(std::sqrt(want[t] * (1 - want[t]) / 8)).epsilon(1e-15));
+  }
+  CHECK(s.loss_probability_se[4] == 0.0);
+  // No thresholds: empty.
+  CHECK(stats_of(pnl).loss_probability.empty());
+  CHECK(stats_of(pnl).loss_probability_se.empty());
+}
+
+TEST_CASE("stats: the worst paths, worst first, ties by lower path index") {
+  const std::vector<double> pnl{3, -1, 7, -1, -4, 0, -1, 2};
+  const CellStats s = full_stats(pnl, nullptr, nullptr, nullptr, {}, 4);
+  CHECK(s.worst_index == std::vector<std::int64_t>{4, 1, 3, 6});
+  CHECK(s.worst_pnl == std::vector<double>{-4, -1, -1, -1});
+  // More asked for than there are paths: all of them, in order.
+  const CellStats all = full_stats(pnl, nullptr, nullptr, nullptr, {}, 10);
+  CHECK(all.worst_index == std::vector<std::int64_t>{4, 1, 3, 6, 5, 7, 0, 2});
+  CHECK(all.worst_pnl == std::vector<double>{-4, -1, -1, -1, 0, 2, 3, 7});
+  CHECK(full_stats(pnl, nullptr, nullptr, nullptr, {}, 0).worst_index.empty());
+  CHECK(stats_of(pnl).worst_pnl.empty());
+
+  // Against a stable sort of (value, index) on many ties.
+  std::mt19937_64 rng(11);
+  std::vector<double> v(5000);
+  for (double& x : v) x = double(std::int64_t(rng() % 40)) - 20.0;
+  std::vector<std::int64_t> order(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) order[i] = std::int64_t(i);
+  std::stable_sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b) { return v[a] < v[b]; });
+  order.resize(321);
+  CHECK(hl::worst_indices(v.data(), std::int64_t(v.size()), 321) == order);
+}
+
+TEST_CASE("stats: P&L by number of jumps and the jump / diffusive attribution, by hand") {
+  // Bins: 0 jumps {1, 3, 2}; 1 jump {-2, 0}; 2 jumps {-6}; 3 jumps none; 4+ jumps {-10 (5), -4 (4)}.
+  const std::vector<double> pnl{1, -2, 3, -6, -10, -4, 0, 2};
+  const std::vector<std::uint32_t> jumps{0, 1, 0, 2, 5, 4, 1, 0};
+  const std::vector<double> jump_pnl{0, -1.5, 0, -4, -9, -3.5, 0.25, 0}, cost{0.5, 0.25, 0, 1, 0.5, 0.25, 0.5, 0};
+  const CellStats s = full_stats(pnl, &cost, &jump_pnl, &jumps);
+  REQUIRE(s.jump_bin_count.size() == 5);
+  CHECK(s.jump_bin_count == std::vector<std::uint64_t>{3, 2, 1, 0, 2});
+  CHECK(s.jump_bin_mean[0] == 2.0);
+  CHECK(s.jump_bin_std[0] == 1.0);
+  CHECK(s.jump_bin_mean_se[0] == doctest::Approx(1.0 / std::sqrt(3.0)).epsilon(1e-15));
+  CHECK(s.jump_bin_mean[1] == -1.0);
+  CHECK(s.jump_bin_std[1] == doctest::Approx(std::sqrt(2.0)).epsilon(1e-15));
+  CHECK(s.jump_bin_mean_se[1] == doctest::Approx(1.0).epsilon(1e-15));
+  CHECK(s.jump_bin_mean[2] == -6.0);  // one path: a mean, no spread
+  CHECK(std::isnan(s.jump_bin_std[2]));
+  CHECK(std::isnan(s.jump_bin_mean_se[2]));
+  CHECK(std::isnan(s.jump_bin_mean[3]));  // empty bin
+  CHECK(std::isnan(s.jump_bin_std[3]));
+  CHECK(std::isnan(s.jump_bin_mean_se[3]));
+  CHECK(s.jump_bin_mean[4] == -7.0);
+  CHECK(s.jump_bin_std[4] == doctest::Approx(std::sqrt(18.0)).epsilon(1e-15));
+  CHECK(s.jump_bin_mean_se[4] == doctest::Approx(3.0).epsilon(1e-15));
+  CHECK(s.mean_jumps == 13.0 / 8);
+
+  // Attribution: diffusive = pnl + cost - jump = {1.5, -0.25, 3, -1, -0.5, -0.25, 0.25, 2}.
+  const std::vector<double> diffusive{1.5, -0.25, 3, -1, -0.5, -0.25, 0.25, 2};
+  CHECK(s.mean_jump_pnl == doctest::Approx(-17.75 / 8).epsilon(1e-15));
+  CHECK(s.std_jump_pnl == doctest::Approx(sample_std(jump_pnl)).epsilon(1e-14));
+  CHECK(s.mean_jump_pnl_se == doctest::Approx(sample_std(jump_pnl) / std::sqrt(8.0)).epsilon(1e-14));
+  CHECK(s.mean_diffusive_pnl == doctest::Approx(4.75 / 8).epsilon(1e-15));
+  CHECK(s.std_diffusive_pnl == doctest::Approx(sample_std(diffusive)).epsilon(1e-14));
+  CHECK(s.mean_diffusive_pnl_se == doctest::Approx(sample_std(diffusive) / std::sqrt(8.0)).epsilon(1e-14));
+  // The identity diffusive + jump - cost = pnl, on the means.
+  CHECK(s.mean == -2.0);
+  CHECK(s.mean_cost == 0.375);
+  CHECK(s.mean_diffusive_pnl + s.mean_jump_pnl - s.mean_cost == doctest::Approx(s.mean).epsilon(1e-14));
+
+  // Without jump arrays the jump part is exactly 0 (not NaN), diffusive = pnl + cost, no bins.
+  const CellStats nj = full_stats(pnl, &cost, nullptr, nullptr);
+  CHECK(nj.mean_jump_pnl == 0.0);
+  CHECK(nj.mean_jump_pnl_se == 0.0);
+  CHECK(nj.std_jump_pnl == 0.0);
+  CHECK(nj.mean_jumps == 0.0);
+  CHECK(nj.jump_bin_count.empty());
+  CHECK(nj.jump_bin_mean.empty());
+  CHECK(nj.mean_diffusive_pnl == doctest::Approx(nj.mean + nj.mean_cost).epsilon(1e-15));
+  std::vector<double> pc(pnl.size());
+  for (std::size_t i = 0; i < pnl.size(); ++i) pc[i] = pnl[i] + cost[i];
+  CHECK(nj.std_diffusive_pnl == doctest::Approx(sample_std(pc)).epsilon(1e-14));
+  // Without the cost the diffusive part is unknown.
+  const CellStats nc = full_stats(pnl, nullptr, &jump_pnl, &jumps);
+  CHECK(std::isnan(nc.mean_diffusive_pnl));
+  CHECK(nc.mean_jump_pnl == doctest::Approx(-17.75 / 8).epsilon(1e-15));
+
+  // No path (n = 0, the arrays present): shapes kept, statistics undefined.
+  CellStats e;
+  CellSamples none{pnl.data(), cost.data(), nullptr, nullptr, nullptr, 0};
+  none.jump_pnl = jump_pnl.data();
+  none.jumps = jumps.data();
+  hl::cell_statistics(none, {0.5}, 4, e, {1.0, 2.0}, 3);
+  CHECK(e.jump_bin_count == std::vector<std::uint64_t>{0, 0, 0, 0, 0});
+  CHECK(std::isnan(e.jump_bin_mean[0]));
+  CHECK(e.loss_probability.size() == 2);
+  CHECK(std::isnan(e.loss_probability[0]));
+  CHECK(e.worst_index.empty());
+  CHECK(std::isnan(e.var_999));
+  CHECK(std::isnan(e.mean_jump_pnl));
+}
+
+TEST_CASE("stats: VaR and ES at 99.9% on 400000 normal draws against the closed forms") {
+  std::mt19937_64 rng(20250101);
+  const std::int64_t n = 400000;
+  const std::vector<double> x = normals(rng, n);
+  const CellStats s = stats_of(x);
+  // True 99.9% VaR of N(0, 1): Phi^-1(0.999); ES: phi(z) / (1 - 0.999).
+  const double z = 3.0902323061678132, es = phi(z) / 0.001;
+  CHECK(s.var_999_lo <= z);
+  CHECK(z <= s.var_999_hi);
+  CHECK(std::fabs(s.var_999 - z) < 3 * s.var_999_se);
+  CHECK(s.var_999_se == doctest::Approx(std::sqrt(0.001 * 0.999 / n) / phi(z)).epsilon(0.25));
+  CHECK(std::fabs(s.es_999 - es) < 3 * s.es_999_se);
+  CHECK(s.es_999_lo <= es);
+  CHECK(es <= s.es_999_hi);
+  // The ES interval is narrower than the ES itself and wider than zero.
+  CHECK(s.es_999_se > 0.0);
+  CHECK(s.es_999_se < 0.1);
+  // 99%: the same checks, Phi^-1(0.99) and phi(z) / 0.01.
+  const double z99 = 2.3263478740408408, es99 = phi(z99) / 0.01;
+  CHECK(s.var_99_lo <= z99);
+  CHECK(z99 <= s.var_99_hi);
+  CHECK(std::fabs(s.es_99 - es99) < 3 * s.es_99_se);
+  // P(loss > z) is 0.001 within 3 se.
+  const CellStats p = full_stats(x, nullptr, nullptr, nullptr, {z, 0.0});
+  CHECK(std::fabs(p.loss_probability[0] - 0.001) < 3 * p.loss_probability_se[0]);
+  CHECK(std::fabs(p.loss_probability[1] - 0.5) < 3 * p.loss_probability_se[1]);
+}
+
+TEST_CASE("stats: the 99.9% intervals cover the true VaR and ES about 95% of the time") {
+  // 300 repetitions of n = 50000 (50 tail paths): coverage within the binomial spread of 0.95
+  // (sd 0.0126); the ES interval, from an asymptotic standard error, is allowed a little less.
+  std::mt19937_64 rng(5);
+  const double z = 3.0902323061678132, es = phi(z) / 0.001;
+  int var_in = 0, es_in = 0;
+  const int reps = 300;
+  for (int rep = 0; rep < reps; ++rep) {
+    const CellStats s = stats_of(normals(rng, 50000));
+    var_in += s.var_999_lo <= z && z <= s.var_999_hi;
+    es_in += s.es_999_lo <= es && es <= s.es_999_hi;
+  }
+  CAPTURE(var_in);
+  CAPTURE(es_in);
+  CHECK(var_in >= int(0.91 * reps));
+  CHECK(var_in <= int(0.995 * reps));
+  CHECK(es_in >= int(0.87 * reps));
+  CHECK(es_in <= int(0.995 * reps));
+}

@@ -49,6 +49,19 @@ std::string slurp(const std::string& path) {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+// A sweep axis by field name (robust to fields added to SweepAxis).
+hl::SweepAxis axis(std::string key, std::vector<double> values, std::vector<std::string> labels, bool integer,
+                   bool listed, int zip) {
+  hl::SweepAxis a;
+  a.key = std::move(key);
+  a.values = std::move(values);
+  a.labels = std::move(labels);
+  a.integer = integer;
+  a.listed = listed;
+  a.zip = zip;
+  return a;
+}
+
 // Two cells. Listed axes market.volatility (float), hedge.policy (string), hedge.rebalances
 // (integer), in an order that is neither alphabetical nor the datasets' order; costs.proportional is
 // an unlisted axis and must not be printed. The second policy label holds a comma, quotes, an
@@ -61,10 +74,10 @@ hl::RunResult two_cells() {
   s.name = "unit_study & co";
   s.paths = 5000;
   s.seed = 42;
-  s.axes = {{"market.volatility", {0.2, 0.25}, {}, false, true, 0},
-            {"hedge.policy", {0, 1}, {"time", "a_b, \"c\" & d|e"}, false, true, 0},
-            {"hedge.rebalances", {21, 84}, {}, true, true, 0},
-            {"costs.proportional", {0.001}, {}, false, false, -1}};
+  s.axes = {axis("market.volatility", {0.2, 0.25}, {}, false, true, 0),
+            axis("hedge.policy", {0, 1}, {"time", "a_b, \"c\" & d|e"}, false, true, 0),
+            axis("hedge.rebalances", {21, 84}, {}, true, true, 0),
+            axis("costs.proportional", {0.001}, {}, false, false, -1)};
   r.quantile_levels = {0.05, 0.95};  // as many levels as cells: still not a per-cell column
   for (int c = 0; c < 2; ++c) {
     r.cell_coords.push_back({s.axes[0].values[c], double(c), s.axes[2].values[c], 0.001});
@@ -79,11 +92,15 @@ hl::RunResult two_cells() {
   a.skewness = -0.29004, a.kurtosis = 1.37;
   a.var_99 = 1.16712, a.var_99_se = 0.01234, a.es_99 = 1.44612, a.es_99_se = 0.02;
   a.mean_cost = 0.0, a.diff_mean = 0.0, a.diff_mean_se = 0.0;
+  a.var_999 = 2.71828, a.var_999_se = 0.0456, a.es_999 = 3.5, a.es_999_se = kNaN, a.var_999_lo = 2.6;
+  a.mean_jump_pnl = -0.125, a.mean_jump_pnl_se = 0.0101, a.mean_jumps = 1.5;
   hl::CellStats& b = r.cells[1];
   b.mean = -0.00002, b.stderr_mean = 0.00051, b.std = 0.21871, b.stderr_std = 0.00099;
   b.skewness = kNaN, b.kurtosis = -0.00001;
   b.var_99 = 2.5, b.var_99_se = kNaN, b.es_99 = 3.12346, b.es_99_se = 0.0311;
   b.mean_cost = 1234.5678, b.diff_mean = -0.42633, b.diff_mean_se = 0.00191;
+  b.var_999 = 4.0, b.var_999_se = 0.5, b.es_999 = 5.25, b.es_999_se = 0.75, b.var_999_lo = 3.0;
+  b.mean_jump_pnl = 0.0, b.mean_jump_pnl_se = 0.0, b.mean_jumps = 0.0;
   r.prov = {"0.1.0", "abc", "cpu", "test", "fp64", 1, 0.5};
   return r;
 }
@@ -182,6 +199,22 @@ TEST_CASE("table: --columns chooses the statistics, --digits the decimals") {
   CHECK(md.substr(0, md.find('\n')) ==
         "| market.volatility | hedge.policy    | hedge.rebalances |            mean |             std | skewness | "
         "kurtosis |          var_99 |           es_99 | mean_cost |");
+}
+
+TEST_CASE("table: the 99.9% tail and attribution columns, with their standard errors") {
+  Fixture f;
+  // var_999 and es_999 pair with their _se like var_99; so do the jump and diffusive means. The
+  // interval bounds and mean_jumps are plain columns.
+  CHECK(table({"table", f.h5, "--format", "csv", "--columns", "var_999,es_999,var_999_lo,mean_jump_pnl,mean_jumps"}) ==
+        "market.volatility,hedge.policy,hedge.rebalances,var_999,var_999_se,es_999,es_999_se,var_999_lo,"
+        "mean_jump_pnl,mean_jump_pnl_se,mean_jumps\r\n"
+        "0.2,time,21,2.7183,0.0456,3.5000,,2.6000,-0.1250,0.0101,1.5000\r\n"
+        "0.25,\"a_b, \"\"c\"\" & d|e\",84,4.0000,0.5000,5.2500,0.7500,3.0000,0.0000,0.0000,0.0000\r\n");
+  const std::string md = table({"table", f.h5, "--columns", "var_999,es_999"});
+  CHECK(md.find("| 2.7183 ± 0.0456 |") != std::string::npos);
+  CHECK(md.find("| 5.2500 ± 0.7500 |") != std::string::npos);
+  // A typo finds the new column.
+  check_rejected({"table", f.h5, "--columns", "var_99.9"}, "unknown column 'var_99.9' (did you mean 'var_999'?)");
 }
 
 TEST_CASE("table: -o writes the file through a temporary name and prints where") {
