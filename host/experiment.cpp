@@ -318,7 +318,8 @@ SweepAxis pair_axis(const Field& f, const Check& check) {
   }
   const auto* arr = f.node->as_array();
   if (!arr) f.wrong_type("a pair of numbers [a, b] or a list of pairs");
-  if (!arr->empty() && arr->get(0)->is_array()) {
+  if (arr->empty()) f.fail("must not be an empty list");
+  if (arr->get(0)->is_array()) {
     a.listed = true;
     for (std::size_t i = 0; i < arr->size(); ++i) read({arr->get(i), fmt::format("{}.{}", f.key, i), f.src});
   } else {
@@ -497,7 +498,7 @@ Study read_study(const std::string& src, const toml::table& doc, const std::stri
   s.axes.push_back(axis(market["eta_down"], false, unset, range(0, 1e6, true)));
   s.axes.push_back(axis(market["kappa"], false, unset, range(0, 1000, true)));
   s.axes.push_back(axis(market["theta"], false, unset, range(0, 10, true)));      // variance
-  s.axes.push_back(axis(market["xi"], false, unset, range(0, 10)));
+  s.axes.push_back(axis(market["xi"], false, unset, range(0, 10, true)));
   s.axes.push_back(axis(market["rho"], false, 0.0, range(-1, 1)));
   s.axes.push_back(axis(market["v0"], false, unset, range(0, 10)));               // variance
   s.axes.push_back(pair_axis(market["regime_volatilities"], volatility()));
@@ -602,7 +603,11 @@ Study read_study(const std::string& src, const toml::table& doc, const std::stri
     if (arr->size() > 64) f.fail(fmt::format("at most 64 thresholds, got {}", arr->size()));
     for (std::size_t i = 0; i < arr->size(); ++i) {
       const Field e{arr->get(i), fmt::format("{}.{}", f.key, i), src};
-      s.loss_thresholds.push_back(e.number());
+      const double L = e.check(e.number(), e.number() >= 0, "must be >= 0 (a loss, as a positive amount)");
+      if (i > 0 && L <= s.loss_thresholds.back())
+        e.fail(fmt::format("thresholds must be strictly increasing, got {} after {}", num(L),
+                           num(s.loss_thresholds.back())));
+      s.loss_thresholds.push_back(L);
     }
   }
   if (const Field f = output["worst_paths"]; f.has()) {

@@ -74,7 +74,6 @@ void check_model(const CellConfig& c, double T, const std::string& where) {
     for (auto [v, key] : {std::pair{c.kappa, "market.kappa"}, {c.theta, "market.theta"}, {c.xi, "market.xi"},
                           {c.v0, "market.v0"}})
       need(v, key, why);
-    if (!(c.xi > 0.0)) throw InputError(fmt::format("market.xi: must be > 0 for market.model 'heston' ({})", where));
   }
   if (c.model == kModelRegime) {
     need(c.regime_volatilities[0], "market.regime_volatilities", why);
@@ -91,8 +90,6 @@ void check_model(const CellConfig& c, double T, const std::string& where) {
     if (c.vol_shift_time >= T)
       throw InputError(fmt::format("stress.vol_shift_time: {} is not before the horizon {} ({})", c.vol_shift_time, T,
                                    where));
-    if (c.model == kModelRegime && !std::isnan(c.regime_volatilities[0]) && c.regime_volatilities[0] <= 0.0)
-      throw InputError(fmt::format("market.regime_volatilities: must be > 0 ({})", where));
   }
   const std::string hm = hedge_model_names()[c.hedge_model];
   const std::string hwhy = fmt::format("hedge.model '{}' ({})", hm, where);
@@ -101,6 +98,10 @@ void check_model(const CellConfig& c, double T, const std::string& where) {
   if (c.hedge_model == kHedgeMinVariance && c.model != kModelMerton && c.model != kModelKou)
     throw InputError(fmt::format("hedge.model: 'min_variance' needs a jump market (market.model 'merton' or 'kou'), "
                                  "got '{}' ({})", model, where));
+  if (c.hedge_model == kHedgeMinVariance && c.model == kModelKou && !(c.eta_up > 2.0))
+    throw InputError(fmt::format("market.eta_up: hedge.model 'min_variance' under kou jumps needs eta_up > 2 (the "
+                                 "variance of e^Y must be finite), got {} ({})",
+                                 c.eta_up, where));
   if (c.hedge_model != kHedgeBs &&
       (c.policy == kPolicyWhalleyWilmott || c.policy == kPolicyZakamouline || c.policy == kPolicyLeland))
     throw InputError(fmt::format("hedge.model: policy '{}' is defined for Black-Scholes hedging only, got '{}' ({})",

@@ -3,15 +3,19 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <initializer_list>
+#include <limits>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "host/plan.hpp"
 #include "host/study.hpp"
 
 namespace {
@@ -121,6 +125,19 @@ hl::Study parse(const std::string& text, const std::vector<std::string>& overrid
 // Parse errors of one snippet replacement of kFull.
 #define CHECK_EDIT_ERROR(from, to, ...) CHECK_INPUT_ERROR(parse(edit(kFull, from, to)), "exp.toml: ", __VA_ARGS__)
 
+using Strings = std::vector<std::string>;
+using Doubles = std::vector<double>;
+
+// Equal, NaN equal to NaN: the value of a model parameter left unset.
+bool same(double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); }
+bool same(const Doubles& a, const Doubles& b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](double x, double y) { return same(x, y); });
+}
+bool same(const std::vector<Doubles>& a, const std::vector<Doubles>& b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](const Doubles& x, const Doubles& y) { return same(x, y); });
+}
+
 void check_same(const hl::Study& a, const hl::Study& b) {
   CHECK(a.name == b.name);
   CHECK(a.paths == b.paths);
@@ -137,8 +154,10 @@ void check_same(const hl::Study& a, const hl::Study& b) {
   }
   REQUIRE(a.axes.size() == b.axes.size());
   for (std::size_t i = 0; i < a.axes.size(); ++i) {
+    CAPTURE(a.axes[i].key);
     CHECK(a.axes[i].key == b.axes[i].key);
-    CHECK(a.axes[i].values == b.axes[i].values);
+    CHECK(same(a.axes[i].values, b.axes[i].values));
+    CHECK(same(a.axes[i].tuples, b.axes[i].tuples));
     CHECK(a.axes[i].integer == b.axes[i].integer);
     CHECK(a.axes[i].listed == b.axes[i].listed);
     CHECK(a.axes[i].labels == b.axes[i].labels);
@@ -150,11 +169,17 @@ void check_same(const hl::Study& a, const hl::Study& b) {
   CHECK(a.histogram_bins == b.histogram_bins);
   CHECK(a.samples == b.samples);
   CHECK(a.quantile_levels == b.quantile_levels);
+  CHECK(a.loss_thresholds == b.loss_thresholds);
+  CHECK(a.worst_paths == b.worst_paths);
 }
 
 std::vector<double> values(const hl::Study& s, const std::string& key) { return s.axis(key).values; }
-using Strings = std::vector<std::string>;
-using Doubles = std::vector<double>;
+
+// The axis' single value is an unset model parameter.
+bool unset(const hl::Study& s, const std::string& key) {
+  const auto& v = s.axis(key).values;
+  return v.size() == 1 && std::isnan(v[0]);
+}
 
 // The axes' keys in order.
 Strings axis_keys(const hl::Study& s) {
@@ -198,19 +223,38 @@ TEST_CASE("experiment: a full file is read completely") {
   CHECK(values(s, "book.1.quantity") == Doubles{2.5});
 
   // One axis per sweepable key, in the canonical order.
-  CHECK(axis_keys(s) == hl::sweep_keys(2));
-  REQUIRE(s.axes.size() == 22);
-  CHECK(s.axes[0].key == "market.spot");
-  CHECK(s.axes[4].key == "book.0.strike");
-  CHECK(s.axes[7].key == "book.1.quantity");
-  CHECK(s.axes[21].key == "costs.lot");
+  const Strings keys = hl::sweep_keys(2);
+  CHECK(axis_keys(s) == keys);
+  REQUIRE(s.axes.size() == keys.size());
+  // 5 market keys, the model parameters, 4 stress keys, 2 per option, 8 hedge keys and 7 costs.
+  CHECK(keys.size() == 5 + hl::model_parameter_keys().size() + 4 + 2 * 2 + 8 + 7);
+  CHECK(s.axes.front().key == "market.spot");
+  CHECK(s.axes.back().key == "costs.lot");
+  // The market (its model right after the volatility, then the model's parameters), the stress
+  // overlays, the book, the hedger, the costs.
+  const auto at = [&](const std::string& k) { return s.axis_index(k); };
+  CHECK(at("market.model") == at("market.volatility") + 1);
+  for (std::size_t i = 0; i < hl::model_parameter_keys().size(); ++i)
+    CHECK(at(hl::model_parameter_keys()[i]) == at("market.model") + 1 + i);
+  CHECK(at("stress.gap_time") == at("market.regime_rates") + 1);
+  CHECK(at("book.0.strike") == at("stress.vol_shift_to") + 1);
+  CHECK(at("book.1.quantity") == at("book.0.strike") + 3);
+  CHECK(at("hedge.policy") == at("book.1.quantity") + 1);
+  CHECK(at("hedge.model") == at("hedge.policy") + 1);
+  CHECK(at("costs.proportional") < at("costs.lot"));
+  const std::set<std::string> choices = {"market.model", "hedge.policy", "hedge.model", "hedge.to"};
+  const std::set<std::string> pairs = {"market.regime_volatilities", "market.regime_rates"};
   for (const auto& a : s.axes) {
     CHECK_MESSAGE(a.integer == (a.key == "hedge.rebalances"), a.key);
     CHECK_MESSAGE(a.zip == -1, a.key);
-    CHECK_MESSAGE(a.labels.empty() == (a.key != "hedge.policy" && a.key != "hedge.to"), a.key);
+    CHECK_MESSAGE(a.labels.empty() == (choices.count(a.key) == 0 && pairs.count(a.key) == 0), a.key);
+    CHECK_MESSAGE(a.tuples.empty() == (pairs.count(a.key) == 0), a.key);
     const bool listed = a.key == "hedge.policy" || a.key == "hedge.rebalances" || a.key == "hedge.volatility";
     CHECK_MESSAGE(a.listed == listed, a.key);
   }
+  CHECK(s.axis("market.model").labels == Strings{"gbm"});
+  CHECK(values(s, "market.model") == Doubles{0});
+  CHECK(s.axis("hedge.model").labels == Strings{"bs"});
   const hl::SweepAxis& policy = s.axis("hedge.policy");
   CHECK(policy.labels == Strings{"time", "band"});
   CHECK(policy.values == Doubles{0, 1});
@@ -252,16 +296,36 @@ TEST_CASE("experiment: defaults") {
   CHECK(s.book[0].strike == 100.0);
   CHECK(s.book[0].quantity == -1.0);
   CHECK(axis_keys(s) == hl::sweep_keys(1));
-  REQUIRE(s.axes.size() == 20);
   // Every axis holds one value (its default where the file has none) and is neither listed nor zipped.
+  // Model parameters and stress times left out are unset (NaN): the plan asks for those a model needs.
+  const double nan = std::numeric_limits<double>::quiet_NaN();
   const std::vector<std::pair<std::string, double>> expected = {
       {"market.spot", 100.0},
       {"market.rate", 0.03},
       {"market.drift", 0.03},  // drift defaults to the rate
       {"market.volatility", 0.2},
+      {"market.model", 0.0},  // "gbm"
+      {"market.jump_intensity", nan},
+      {"market.jump_mean", nan},
+      {"market.jump_std", nan},
+      {"market.jump_up_probability", nan},
+      {"market.eta_up", nan},
+      {"market.eta_down", nan},
+      {"market.kappa", nan},
+      {"market.theta", nan},
+      {"market.xi", nan},
+      {"market.rho", 0.0},
+      {"market.v0", nan},
+      {"market.regime_volatilities", 0.0},  // the one (unset) pair
+      {"market.regime_rates", 0.0},
+      {"stress.gap_time", nan},
+      {"stress.gap_size", 0.0},  // no gap
+      {"stress.vol_shift_time", nan},
+      {"stress.vol_shift_to", nan},
       {"book.0.strike", 100.0},
       {"book.0.quantity", -1.0},
       {"hedge.policy", 0.0},
+      {"hedge.model", 0.0},  // "bs"
       {"hedge.rebalances", 21.0},
       {"hedge.volatility", 0.2},  // defaults to market.volatility
       {"hedge.band", 0.0},
@@ -275,15 +339,37 @@ TEST_CASE("experiment: defaults") {
       {"costs.impact_eta", 0.0},
       {"costs.volume", 1e6},
       {"costs.lot", 0.0}};
+  // Each key once, and every axis covered.
+  std::set<std::string> distinct;
+  for (const auto& e : expected) distinct.insert(e.first);
+  CHECK(distinct.size() == expected.size());
   REQUIRE(expected.size() == s.axes.size());
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    const hl::SweepAxis& a = s.axes[i];
-    CHECK(a.key == expected[i].first);
-    CHECK_MESSAGE(a.values == Doubles{expected[i].second}, a.key);
+  const Strings keys = axis_keys(s);
+  for (const auto& [key, value] : expected) {
+    REQUIRE_MESSAGE(std::find(keys.begin(), keys.end(), key) != keys.end(), "no axis " << key);
+    const hl::SweepAxis& a = s.axis(key);
+    CHECK_MESSAGE(same(a.values, Doubles{value}), a.key);
     CHECK_MESSAGE(!a.listed, a.key);
     CHECK_MESSAGE(a.zip == -1, a.key);
     CHECK_MESSAGE(a.integer == (a.key == "hedge.rebalances"), a.key);
   }
+  CHECK(s.axis("market.model").labels == Strings{"gbm"});
+  CHECK(s.axis("hedge.model").labels == Strings{"bs"});
+  CHECK(unset(s, "market.jump_intensity"));
+  CHECK(unset(s, "stress.gap_time"));
+  CHECK_FALSE(unset(s, "market.rho"));
+  CHECK_FALSE(unset(s, "stress.gap_size"));
+  for (const char* pair : {"market.regime_volatilities", "market.regime_rates"}) {
+    const hl::SweepAxis& a = s.axis(pair);
+    CHECK_MESSAGE(a.labels == Strings{"unset"}, pair);
+    REQUIRE_MESSAGE(a.tuples.size() == 1, pair);
+    REQUIRE_MESSAGE(a.tuples[0].size() == 2, pair);
+    CHECK_MESSAGE((std::isnan(a.tuples[0][0]) && std::isnan(a.tuples[0][1])), pair);
+  }
+  for (const auto& a : s.axes)
+    if (a.key != "market.regime_volatilities" && a.key != "market.regime_rates") CHECK_MESSAGE(a.tuples.empty(), a.key);
+  CHECK(s.worst_paths == 10);
+  CHECK(s.loss_thresholds.empty());
   CHECK(s.axis("hedge.policy").labels == Strings{"time"});
   CHECK(s.axis("hedge.to").labels == Strings{"edge"});
   CHECK(s.axis("costs.lot").labels.empty());
@@ -386,6 +472,20 @@ TEST_CASE("experiment: effective_text reruns to the same study") {
   CHECK(again.effective_text == s.effective_text);
   CHECK(s.effective_text.find("336") != std::string::npos);
   check_same(parse(kMinimal), parse(parse(kMinimal).effective_text));
+
+  // Unset model parameters (NaN) and pair axes survive the round trip too.
+  const hl::Study m = parse(kMinimal, {R"(market.model=["gbm", "regime", "merton"])", "market.jump_intensity=[0.5, 2]",
+                                       "market.regime_volatilities=[[0.1, 0.3], [0.15, 0.45]]",
+                                       "market.regime_rates=[2, 8]", "stress.gap_size=-0.1", "stress.gap_time=0.2",
+                                       "hedge.model=['bs', 'merton']", "output.loss_thresholds=[0.5, 1]",
+                                       "output.worst_paths=3"});
+  const hl::Study m_again = parse(m.effective_text);
+  check_same(m, m_again);
+  CHECK(m_again.effective_text == m.effective_text);
+  CHECK(m_again.model == "gbm,regime,merton");
+  CHECK(unset(m_again, "market.jump_mean"));
+  CHECK(same(m_again.axis("market.regime_volatilities").tuples, std::vector<Doubles>{{0.1, 0.3}, {0.15, 0.45}}));
+  CHECK(same(m_again.axis("market.regime_rates").tuples, std::vector<Doubles>{{2, 8}}));
 }
 
 TEST_CASE("experiment: load_study reads a file") {
@@ -466,7 +566,19 @@ TEST_CASE("experiment: wrong types") {
                    "output.histogram_bins: expected an integer, got float 100.5");
   CHECK_EDIT_ERROR("name = \"derman_kamal\"", "name = 7", "study.name: expected a string, got integer 7");
   CHECK_EDIT_ERROR("precision = \"fp64\"", "precision = 64", "study.precision: expected a string, got integer 64");
-  CHECK_EDIT_ERROR("model = \"gbm\"", "model = 1", "market.model: expected a string, got integer 1");
+  CHECK_EDIT_ERROR("model = \"gbm\"", "model = 1",
+                   "market.model: expected a string or a list of strings, got integer 1");
+  CHECK_EDIT_ERROR("model = \"gbm\"", "model = [\"gbm\", 2]", "market.model.1: expected a string, got integer 2");
+  CHECK_EDIT_ERROR("policy = [\"time\", \"band\"]", "policy = [\"time\", \"band\"]\nmodel = true",
+                   "hedge.model: expected a string or a list of strings, got boolean true");
+  CHECK_EDIT_ERROR("steps = 84", "steps = 84\njump_intensity = '1'",
+                   "market.jump_intensity: expected a number or a list of numbers, got string '1'");
+  CHECK_EDIT_ERROR("steps = 84", "steps = 84\nrho = [-0.5, 'x']", "market.rho.1: expected a number, got string 'x'");
+  CHECK_EDIT_ERROR("[output]", "[stress]\ngap_size = true\n[output]",
+                   "stress.gap_size: expected a number or a list of numbers, got boolean true");
+  CHECK_EDIT_ERROR("[output]", "[stress]\ngap_time = 2025-01-01\n[output]",
+                   "stress.gap_time: expected a number or a list of numbers, got date");
+  CHECK_INPUT_ERROR(parse("stress = 3\n" + std::string(kMinimal)), "exp.toml: stress: expected a table, got integer 3");
   CHECK_EDIT_ERROR("kind = \"put\"", "kind = 0", "book.1.kind: expected a string, got integer 0");
   CHECK_EDIT_ERROR("samples = true", "samples = 1", "output.samples: expected a boolean, got integer 1");
   CHECK_EDIT_ERROR("quantiles = [0.05, 0.5, 0.95]", "quantiles = 0.5",
@@ -491,7 +603,11 @@ TEST_CASE("experiment: values out of range") {
   CHECK_EDIT_ERROR("seed = 2024", "seed = -1", "study.seed: must be >= 0, got -1");
   CHECK_EDIT_ERROR("name = \"derman_kamal\"", "name = ''", "study.name: must not be empty");
   CHECK_EDIT_ERROR("precision = \"fp64\"", "precision = \"fp32\"", "study.precision", "'fp32'", "supported: fp64");
-  CHECK_EDIT_ERROR("model = \"gbm\"", "model = \"heston\"", "market.model", "'heston'", "supported: gbm");
+  // Every model is accepted; an unknown one lists the choices and suggests the nearest.
+  CHECK(parse(edit(kFull, "model = \"gbm\"", "model = \"heston\"")).model == "heston");
+  CHECK_EDIT_ERROR("model = \"gbm\"", "model = \"hestn\"",
+                   "market.model: must be one of 'gbm', 'merton', 'kou', 'heston', 'regime', got 'hestn'",
+                   "(did you mean 'heston'?)");
   CHECK_EDIT_ERROR("spot = 100.0", "spot = 0", "market.spot: must be > 0, got 0");
   // upper bounds, far beyond any market, that keep a path's arithmetic in double range
   CHECK_EDIT_ERROR("rate = 0.05", "rate = 1.5", "market.rate: must be in [-1, 1], got 1.5");
@@ -624,19 +740,27 @@ TEST_CASE("experiment: string axes") {
 }
 
 TEST_CASE("experiment: every numeric key may be a list") {
-  const hl::Study s = parse(kFull, {"market.spot=[90, 110]", "market.rate=[0, 0.05]", "market.drift=[0.1, 0.2]",
-                                    "market.volatility=[0.1, 0.3]", "book.1.strike=[90, 95, 100]",
-                                    "book.0.quantity=[-1, -2]", "hedge.band=[0, 0.1]", "hedge.risk_aversion=[1, 4]",
-                                    "hedge.move=[0.01, 0.05]", "costs.fixed=[0, 1]", "costs.half_spread=[0, 0.001]",
-                                    "costs.half_spread_per_vol=[0, 0.5]", "costs.impact_eta=[0, 0.5]",
-                                    "costs.volume=[1e5, 1e7]", "costs.lot=[0, 100]", "costs.proportional=[0, 0.01]"});
+  const Strings lists = {"market.spot=[90, 110]", "market.rate=[0, 0.05]", "market.drift=[0.1, 0.2]",
+                         "market.volatility=[0.1, 0.3]", "book.1.strike=[90, 95, 100]",
+                         "book.0.quantity=[-1, -2]", "hedge.band=[0, 0.1]", "hedge.risk_aversion=[1, 4]",
+                         "hedge.move=[0.01, 0.05]", "costs.fixed=[0, 1]", "costs.half_spread=[0, 0.001]",
+                         "costs.half_spread_per_vol=[0, 0.5]", "costs.impact_eta=[0, 0.5]",
+                         "costs.volume=[1e5, 1e7]", "costs.lot=[0, 100]", "costs.proportional=[0, 0.01]",
+                         // the model parameters and stress keys
+                         "market.jump_intensity=[0, 1]", "market.jump_mean=[-0.1, 0.1]", "market.jump_std=[0.1, 0.2]",
+                         "market.jump_up_probability=[0.3, 0.6]", "market.eta_up=[10, 20]",
+                         "market.eta_down=[5, 10]", "market.kappa=[1, 2]", "market.theta=[0.04, 0.09]",
+                         "market.xi=[0.3, 0.5]", "market.rho=[-0.7, 0]", "market.v0=[0.04, 0.09]",
+                         "stress.gap_time=[0.01, 0.02]", "stress.gap_size=[0, -0.2]",
+                         "stress.vol_shift_time=[0.01, 0.02]", "stress.vol_shift_to=[0.3, 0.4]"};
+  const hl::Study s = parse(kFull, lists);
+  // Listed: the keys above and kFull's lists; the rest keep one value.
+  std::set<std::string> listed = {"hedge.policy", "hedge.rebalances", "hedge.volatility"};
+  for (const auto& ov : lists) listed.insert(ov.substr(0, ov.find('=')));
   for (const auto& a : s.axes) {
-    if (a.key == "book.0.strike" || a.key == "book.1.quantity" || a.key == "hedge.to") {
-      CHECK_MESSAGE(!a.listed, a.key);
-      continue;
-    }
-    CHECK_MESSAGE(a.listed, a.key);
+    CHECK_MESSAGE(a.listed == (listed.count(a.key) == 1), a.key);
     CHECK_MESSAGE(a.zip == -1, a.key);  // all given explicitly: crossed, not zipped
+    if (!a.listed) CHECK_MESSAGE(a.values.size() == 1, a.key);
   }
   CHECK(values(s, "book.1.strike") == Doubles{90, 95, 100});
   CHECK(s.book[1].strike == 90);  // the first value
@@ -644,8 +768,11 @@ TEST_CASE("experiment: every numeric key may be a list") {
   CHECK(s.book[0].quantity == -1);
   CHECK(values(s, "costs.volume") == Doubles{1e5, 1e7});
   CHECK(values(s, "market.drift") == Doubles{0.1, 0.2});
-  // 3 strikes, 2 policies, 2 rebalance counts, 3 hedge vols, and 15 axes of 2.
-  CHECK(hl::cell_count(s) == std::size_t{3} * 2 * 2 * 3 * (std::size_t{1} << 15));
+  CHECK(values(s, "market.rho") == Doubles{-0.7, 0});
+  CHECK(values(s, "stress.gap_size") == Doubles{0, -0.2});
+  CHECK(values(s, "stress.vol_shift_to") == Doubles{0.3, 0.4});
+  // 3 strikes, 2 policies, 2 rebalance counts, 3 hedge vols, and 30 axes of 2.
+  CHECK(hl::cell_count(s) == std::size_t{3} * 2 * 2 * 3 * (std::size_t{1} << 30));
 
   // The list elements are checked one by one and named by index.
   CHECK_INPUT_ERROR(parse(kFull, {"market.spot=[100, 0]"}), "exp.toml: market.spot.1: must be > 0, got 0");
@@ -817,8 +944,8 @@ TEST_CASE("experiment: hedge.volatility defaults to market.volatility, cell by c
   CHECK(hl::cell_count(s) == 3);  // each cell hedges at its own realised volatility
   for (std::size_t c = 0; c < 3; ++c) {
     const auto idx = hl::cell_indices(s, c);
-    CHECK(idx[3] == c);  // market.volatility
-    CHECK(idx[8] == c);  // hedge.volatility
+    CHECK(idx[s.axis_index("market.volatility")] == c);
+    CHECK(idx[s.axis_index("hedge.volatility")] == c);
   }
   // A group of [sweep] keeps its id; the default copy joins it.
   const hl::Study g = parse(kMinimal, {"market.volatility=[0.1, 0.2]", "costs.fixed=[0, 1]", "hedge.band=[0, 0.1]",
@@ -864,8 +991,8 @@ TEST_CASE("experiment: market.drift defaults to market.rate, cell by cell") {
   CHECK(hl::cell_count(s) == 3);
   for (std::size_t c = 0; c < 3; ++c) {
     const auto idx = hl::cell_indices(s, c);
-    CHECK(idx[1] == c);  // market.rate
-    CHECK(idx[2] == c);  // market.drift
+    CHECK(idx[s.axis_index("market.rate")] == c);
+    CHECK(idx[s.axis_index("market.drift")] == c);
   }
   // Implicit groups come after those of [sweep], rate's before volatility's (canonical order).
   const hl::Study ids = parse(kMinimal, {"market.rate=[0.01, 0.02]", "market.volatility=[0.1, 0.2, 0.3]",
@@ -972,4 +1099,439 @@ TEST_CASE("experiment: overrides of the new keys") {
   CHECK(s.effective_text.find("[sweep]") != std::string::npos);
   check_same(parse(zipped_file), parse(parse(zipped_file).effective_text));
   check_same(parse(kFull), parse(parse(kFull).effective_text));
+}
+
+TEST_CASE("experiment: market.model and hedge.model") {
+  // A file that names a model and its parameters.
+  const std::string merton = edit(kMinimal, "volatility = 0.2\n",
+                                  "volatility = 0.2\nmodel = \"merton\"\njump_intensity = 0.5\njump_mean = -0.1\n"
+                                  "jump_std = 0.15\n");
+  const hl::Study m = parse(merton);
+  CHECK(m.model == "merton");
+  CHECK(m.axis("market.model").labels == Strings{"merton"});
+  CHECK(values(m, "market.model") == Doubles{0});
+  CHECK_FALSE(m.axis("market.model").listed);
+  CHECK(values(m, "market.jump_intensity") == Doubles{0.5});
+  CHECK(values(m, "market.jump_mean") == Doubles{-0.1});
+  CHECK(values(m, "market.jump_std") == Doubles{0.15});
+  CHECK(unset(m, "market.eta_up"));
+  CHECK(unset(m, "market.kappa"));
+  CHECK(hl::cell_count(m) == 1);
+
+  // Every model and hedge model is accepted; a list is a sweep whose values index the labels.
+  const hl::Study all = parse(kMinimal, {R"(market.model=["gbm", "merton", "kou", "heston", "regime"])",
+                                         R"(hedge.model=["bs", "merton", "kou", "min_variance"])"});
+  CHECK(all.axis("market.model").labels == hl::model_names());
+  CHECK(values(all, "market.model") == Doubles{0, 1, 2, 3, 4});
+  CHECK(all.axis("market.model").listed);
+  CHECK(all.axis("hedge.model").labels == hl::hedge_model_names());
+  CHECK(values(all, "hedge.model") == Doubles{0, 1, 2, 3});
+  CHECK(all.axis("hedge.model").listed);
+  CHECK_FALSE(all.axis("hedge.model").integer);
+  CHECK(all.model == "gbm,merton,kou,heston,regime");  // for messages
+  CHECK(hl::cell_count(all) == 20);
+  // A repeated choice shares its label (zipped with a parameter, say).
+  const hl::Study rep = parse(kMinimal, {R"(market.model=["merton", "gbm", "merton"])", "market.jump_intensity=[1, 0, 2]",
+                                         R"(sweep.zip=[["market.model", "market.jump_intensity"]])"});
+  CHECK(rep.axis("market.model").labels == Strings{"merton", "gbm"});
+  CHECK(values(rep, "market.model") == Doubles{0, 1, 0});
+  CHECK(rep.model == "merton,gbm");
+  CHECK(rep.axis("market.model").zip == 0);
+  CHECK(rep.axis("market.jump_intensity").zip == 0);
+  CHECK(hl::cell_count(rep) == 3);
+  // A single hedge model.
+  const hl::Study one = parse(kMinimal, {"hedge.model='kou'"});
+  CHECK(one.axis("hedge.model").labels == Strings{"kou"});
+  CHECK_FALSE(one.axis("hedge.model").listed);
+  CHECK(one.model == "gbm");
+
+  // A sweep of a model parameter.
+  const hl::Study lam = parse(merton, {"market.jump_intensity=[0, 0.5, 1, 5]"});
+  CHECK(values(lam, "market.jump_intensity") == Doubles{0, 0.5, 1, 5});
+  CHECK(lam.axis("market.jump_intensity").listed);
+  CHECK(lam.axis("market.jump_intensity").zip == -1);
+  CHECK(hl::cell_count(lam) == 4);
+  CHECK(hl::cell_count(parse(merton, {"market.jump_intensity=[0, 1]", "market.jump_mean=[-0.2, 0, 0.2]"})) == 6);
+
+  // Unknown names list the choices and suggest the nearest.
+  CHECK_INPUT_ERROR(parse(kMinimal, {"market.model='mertn'"}),
+                    "exp.toml: market.model: must be one of 'gbm', 'merton', 'kou', 'heston', 'regime', got 'mertn'",
+                    "(did you mean 'merton'?)");
+  CHECK_INPUT_ERROR(parse(kMinimal, {R"(market.model=["gbm", "hestn"])"}), "exp.toml: market.model.1: must be one of",
+                    "got 'hestn'", "(did you mean 'heston'?)");
+  CHECK_INPUT_ERROR(parse(kMinimal, {"hedge.model='min_varianc'"}),
+                    "exp.toml: hedge.model: must be one of 'bs', 'merton', 'kou', 'min_variance', got 'min_varianc'",
+                    "(did you mean 'min_variance'?)");
+  CHECK_INPUT_ERROR(parse(kMinimal, {R"(hedge.model=["bs", "black_scholes"])"}), "hedge.model.1: must be one of",
+                    "got 'black_scholes'");
+  const std::string far = error_of([&] { parse(kMinimal, {"market.model='sabr_local_vol'"}); });
+  CHECK_MESSAGE(far.find("exp.toml: market.model: must be one of 'gbm',") == 0, far);
+  CHECK_MESSAGE(far.find("did you mean") == std::string::npos, far);
+  // The hedge models are not market models, nor the reverse.
+  CHECK_INPUT_ERROR(parse(kMinimal, {"market.model='bs'"}), "market.model: must be one of", "got 'bs'");
+  CHECK_INPUT_ERROR(parse(kMinimal, {"hedge.model='heston'"}), "hedge.model: must be one of", "got 'heston'");
+  // Types.
+  CHECK_INPUT_ERROR(parse(kMinimal, {"market.model=[]"}), "exp.toml: market.model: must not be an empty list");
+  CHECK_INPUT_ERROR(parse(kMinimal, {"hedge.model=[]"}), "exp.toml: hedge.model: must not be an empty list");
+  CHECK_INPUT_ERROR(parse(kMinimal, {"hedge.model=0"}),
+                    "exp.toml: hedge.model: expected a string or a list of strings, got integer 0");
+  CHECK_INPUT_ERROR(parse(kMinimal, {"market.jump_intensity=[]"}), "exp.toml: market.jump_intensity: must not be an empty list");
+}
+
+TEST_CASE("experiment: pair axes (market.regime_volatilities, market.regime_rates)") {
+  // One pair: an axis of one value.
+  const hl::Study one = parse(kMinimal, {"market.model='regime'", "market.regime_volatilities=[0.15, 0.45]",
+                                         "market.regime_rates=[2, 8]"});
+  const hl::SweepAxis& v = one.axis("market.regime_volatilities");
+  CHECK(v.values == Doubles{0});
+  CHECK(v.tuples == std::vector<Doubles>{{0.15, 0.45}});
+  CHECK(v.labels == Strings{"0.15/0.45"});
+  CHECK_FALSE(v.listed);
+  CHECK_FALSE(v.integer);
+  CHECK(v.zip == -1);
+  CHECK(one.axis("market.regime_rates").tuples == std::vector<Doubles>{{2, 8}});
+  CHECK(one.axis("market.regime_rates").labels == Strings{"2/8"});
+  CHECK(hl::cell_count(one) == 1);
+
+  // A list of pairs: a sweep, values index the pairs in order.
+  const hl::Study list = parse(kMinimal, {"market.regime_volatilities=[[0.1, 0.3], [0.15, 0.45], [0.2, 0.6]]"});
+  const hl::SweepAxis& l = list.axis("market.regime_volatilities");
+  CHECK(l.listed);
+  CHECK(l.values == Doubles{0, 1, 2});
+  CHECK(l.tuples == std::vector<Doubles>{{0.1, 0.3}, {0.15, 0.45}, {0.2, 0.6}});
+  CHECK(l.labels == Strings{"0.1/0.3", "0.15/0.45", "0.2/0.6"});
+  CHECK(hl::cell_count(list) == 3);
+  // A one-element list of pairs is still a sweep axis (listed).
+  const hl::Study single = parse(kMinimal, {"market.regime_rates=[[1, 4]]"});
+  CHECK(single.axis("market.regime_rates").listed);
+  CHECK(single.axis("market.regime_rates").tuples == std::vector<Doubles>{{1, 4}});
+  // Pairs cross with other axes and zip like any listed key.
+  CHECK(hl::cell_count(parse(kMinimal, {"market.regime_volatilities=[[0.1, 0.3], [0.2, 0.6]]",
+                                        "market.regime_rates=[[1, 4], [2, 8]]"})) == 4);
+  const hl::Study zipped = parse(kMinimal, {"market.regime_volatilities=[[0.1, 0.3], [0.2, 0.6]]",
+                                            "market.regime_rates=[[1, 4], [2, 8]]",
+                                            R"(sweep.zip=[["market.regime_volatilities", "market.regime_rates"]])"});
+  CHECK(zipped.axis("market.regime_volatilities").zip == 0);
+  CHECK(zipped.axis("market.regime_rates").zip == 0);
+  CHECK(hl::cell_count(zipped) == 2);
+  // The bounds themselves: a volatility in (0, 10], a switching rate >= 0.
+  CHECK(parse(kMinimal, {"market.regime_volatilities=[1e-9, 10]"}).axis("market.regime_volatilities").tuples ==
+        std::vector<Doubles>{{1e-9, 10}});
+  CHECK(parse(kMinimal, {"market.regime_rates=[0, 0]"}).axis("market.regime_rates").tuples ==
+        std::vector<Doubles>{{0, 0}});
+
+  // Wrong shapes, each named by key (and index).
+  using Case = std::tuple<std::string, std::string>;  // override, expected message
+  for (const auto& [ov, expected] : std::vector<Case>{
+           {"market.regime_volatilities=[0.1]",
+            "market.regime_volatilities: expected a pair of numbers [a, b], got a list of 1"},
+           {"market.regime_volatilities=[0.1, 0.2, 0.3]",
+            "market.regime_volatilities: expected a pair of numbers [a, b], got a list of 3"},
+           {"market.regime_volatilities=[[0.1, 0.2, 0.3]]",
+            "market.regime_volatilities.0: expected a pair of numbers [a, b], got a list of 3"},
+           {"market.regime_volatilities=[[0.1, 0.2], [0.3]]",
+            "market.regime_volatilities.1: expected a pair of numbers [a, b], got a list of 1"},
+           {"market.regime_volatilities='0.1/0.3'",
+            "market.regime_volatilities: expected a pair of numbers [a, b] or a list of pairs, got string '0.1/0.3'"},
+           {"market.regime_rates=2", "market.regime_rates: expected a pair of numbers [a, b] or a list of pairs, got "
+                                     "integer 2"},
+           {"market.regime_volatilities=[0.1, 'x']", "market.regime_volatilities.1: expected a number, got string 'x'"},
+           {"market.regime_volatilities=[0.1, [0.2, 0.3]]",
+            "market.regime_volatilities.1: expected a number, got list"},
+           {"market.regime_volatilities=[0.1, nan]", "market.regime_volatilities.1: must be a finite number, got nan"},
+           // Out of range, element by element.
+           {"market.regime_volatilities=[0.1, 0]", "market.regime_volatilities.1: must be > 0, got 0.0"},
+           {"market.regime_volatilities=[-0.1, 0.3]", "market.regime_volatilities.0: must be > 0, got -0.1"},
+           {"market.regime_volatilities=[[0.1, 0.3], [0.2, 11]]",
+            "market.regime_volatilities.1.1: must be <= 10, got 11.0"},
+           {"market.regime_rates=[-1, 2]", "market.regime_rates.0: must be >= 0, got -1.0"},
+           {"market.regime_rates=[[1, 2], [3, -4]]", "market.regime_rates.1.1: must be >= 0, got -4.0"},
+       }) {
+    CAPTURE(ov);
+    const std::string msg = error_of([&] { parse(kMinimal, {ov}); });
+    CHECK_MESSAGE(msg == "exp.toml: " + expected, msg);
+  }
+  // Too large a switching rate.
+  CHECK_INPUT_ERROR(parse(kMinimal, {"market.regime_rates=[1, 1e5]"}), "exp.toml: market.regime_rates.1: must be <=");
+  // An element of a pair is addressed by index in an override.
+  const hl::Study ov = parse(kMinimal, {"market.regime_volatilities=[[0.1, 0.3], [0.2, 0.6]]",
+                                        "market.regime_volatilities.1.0=0.25", "market.regime_rates=[1, 4]",
+                                        "market.regime_rates.1=5"});
+  CHECK(ov.axis("market.regime_volatilities").tuples == std::vector<Doubles>{{0.1, 0.3}, {0.25, 0.6}});
+  CHECK(ov.axis("market.regime_rates").tuples == std::vector<Doubles>{{1, 5}});
+  CHECK_INPUT_ERROR(parse(kMinimal, {"market.regime_rates=[1, 4]", "market.regime_rates.2=5"}),
+                    "override 'market.regime_rates.2=5'", "index 2 is out of range");
+}
+
+TEST_CASE("experiment: range checks of the model and stress keys") {
+  using Case = std::tuple<std::string, std::string>;  // override, expected message
+  for (const auto& [ov, expected] : std::vector<Case>{
+           {"market.jump_intensity=-1", "market.jump_intensity: must be >= 0, got -1.0"},
+           {"market.jump_intensity=1001", "market.jump_intensity: must be <= 1000, got 1001.0"},
+           {"market.jump_intensity=[1, -0.5]", "market.jump_intensity.1: must be >= 0, got -0.5"},
+           {"market.jump_mean=6", "market.jump_mean: must be in [-5, 5] (a log jump), got 6.0"},
+           {"market.jump_mean=-5.5", "market.jump_mean: must be in [-5, 5] (a log jump), got -5.5"},
+           {"market.jump_std=-0.1", "market.jump_std: must be >= 0, got -0.1"},
+           {"market.jump_std=6", "market.jump_std: must be <= 5, got 6.0"},
+           {"market.jump_up_probability=1.5", "market.jump_up_probability: must be <= 1, got 1.5"},
+           {"market.jump_up_probability=-0.1", "market.jump_up_probability: must be >= 0, got -0.1"},
+           {"market.eta_up=1", "market.eta_up: must be > 1, got 1.0"},
+           {"market.eta_up=0.5", "market.eta_up: must be > 1, got 0.5"},
+           {"market.eta_down=0", "market.eta_down: must be > 0, got 0.0"},
+           {"market.kappa=0", "market.kappa: must be > 0, got 0.0"},
+           {"market.kappa=1001", "market.kappa: must be <= 1000, got 1001.0"},
+           {"market.theta=0", "market.theta: must be > 0, got 0.0"},
+           {"market.theta=11", "market.theta: must be <= 10, got 11.0"},
+           {"market.xi=-0.1", "market.xi: must be > 0, got -0.1"},
+           {"market.xi=0", "market.xi: must be > 0, got 0.0"},
+           {"market.xi=11", "market.xi: must be <= 10, got 11.0"},
+           {"market.rho=1.5", "market.rho: must be <= 1, got 1.5"},
+           {"market.rho=-1.01", "market.rho: must be >= -1, got -1.01"},
+           {"market.rho=[0, -2]", "market.rho.1: must be >= -1, got -2.0"},
+           {"market.v0=-0.01", "market.v0: must be >= 0, got -0.01"},
+           {"market.v0=11", "market.v0: must be <= 10, got 11.0"},
+           {"stress.gap_time=0", "stress.gap_time: must be > 0, got 0.0"},
+           {"stress.gap_time=101", "stress.gap_time: must be <= 100, got 101.0"},
+           {"stress.gap_size=-1", "stress.gap_size: must be > -1 (a fraction of spot: -0.2 is a 20% fall), got -1.0"},
+           {"stress.gap_size=-1.5", "stress.gap_size: must be > -1 (a fraction of spot: -0.2 is a 20% fall), got -1.5"},
+           {"stress.gap_size=11", "stress.gap_size: must be <= 10, got 11.0"},
+           {"stress.vol_shift_time=-1", "stress.vol_shift_time: must be >= 0, got -1.0"},
+           {"stress.vol_shift_to=0", "stress.vol_shift_to: must be > 0, got 0.0"},
+           {"stress.vol_shift_to=10.5", "stress.vol_shift_to: must be <= 10, got 10.5"},
+           {"stress.vol_shift_to=[0.3, -0.3]", "stress.vol_shift_to.1: must be > 0, got -0.3"},
+           {"market.kappa=nan", "market.kappa: must be a finite number, got nan"},
+           {"market.jump_intensity=inf", "market.jump_intensity: must be a finite number, got inf"},
+           {"stress.gap_size=nan", "stress.gap_size: must be a finite number, got nan"},
+           {"market.rho='none'", "market.rho: expected a number or a list of numbers, got string 'none'"},
+       }) {
+    CAPTURE(ov);
+    const std::string msg = error_of([&] { parse(kMinimal, {ov}); });
+    CHECK_MESSAGE(msg == "exp.toml: " + expected, msg);
+  }
+  // The bounds themselves are accepted (the plan asks more of some, e.g. market.xi > 0 for heston).
+  const hl::Study s = parse(kMinimal, {"market.jump_intensity=1000", "market.jump_mean=-5", "market.jump_std=0",
+                                       "market.jump_up_probability=1", "market.eta_up=1.0001", "market.eta_down=1e-9",
+                                       "market.kappa=1000", "market.theta=10", "market.xi=10", "market.rho=-1",
+                                       "market.v0=0", "stress.gap_time=100", "stress.gap_size=10",
+                                       "stress.vol_shift_time=0", "stress.vol_shift_to=10"});
+  CHECK(s.first("market.jump_intensity") == 1000);
+  CHECK(s.first("market.eta_up") == 1.0001);
+  CHECK(s.first("market.xi") == 10);
+  CHECK(s.first("market.rho") == -1);
+  CHECK(s.first("stress.gap_size") == 10);
+  CHECK(s.first("stress.vol_shift_to") == 10);
+  CHECK(parse(kMinimal, {"market.rho=1", "market.jump_up_probability=0", "stress.gap_size=-0.999"}).first("market.rho") == 1);
+  // Given in the file, not only by override.
+  CHECK_EDIT_ERROR("drift = 0.07", "drift = 0.07\nrho = 2", "market.rho: must be <= 1, got 2");
+  CHECK_EDIT_ERROR("[output]", "[stress]\ngap_size = -2\n[output]", "stress.gap_size: must be > -1");
+}
+
+TEST_CASE("experiment: the [stress] table") {
+  const std::string text = std::string(kMinimal) + "[stress]\ngap_time = 0.1\ngap_size = -0.2\nvol_shift_time = 0.15\n"
+                                                   "vol_shift_to = 0.4\n";
+  const hl::Study s = parse(text);
+  CHECK(values(s, "stress.gap_time") == Doubles{0.1});
+  CHECK(values(s, "stress.gap_size") == Doubles{-0.2});
+  CHECK(values(s, "stress.vol_shift_time") == Doubles{0.15});
+  CHECK(values(s, "stress.vol_shift_to") == Doubles{0.4});
+  // An empty table is the same as none.
+  check_same(parse(std::string(kMinimal) + "[stress]\n"), parse(kMinimal));
+
+  // Unknown keys and tables, with a hint.
+  CHECK_INPUT_ERROR(parse(edit(text, "gap_time = 0.1", "gap_tim = 0.1")), "exp.toml: unknown key 'stress.gap_tim'",
+                    "(did you mean 'stress.gap_time'?)");
+  CHECK_INPUT_ERROR(parse(edit(text, "vol_shift_to = 0.4", "vol_shift = 0.4")), "unknown key 'stress.vol_shift'",
+                    "(did you mean 'stress.vol_shift_");
+  CHECK_INPUT_ERROR(parse(edit(text, "[stress]", "[stres]")), "exp.toml: unknown table 'stres'", "(did you mean 'stress'?)");
+  CHECK_INPUT_ERROR(parse(kMinimal, {"stress.gap_sise=-0.1"}), "unknown key 'stress.gap_sise'",
+                    "(did you mean 'stress.gap_size'?)");
+  // A stress key in [market] points at [stress], and a model key in [stress] at [market].
+  CHECK_INPUT_ERROR(parse(edit(kMinimal, "rate = 0.03", "rate = 0.03\ngap_size = -0.2")),
+                    "unknown key 'market.gap_size'", "(did you mean 'stress.gap_size'?)");
+  CHECK_INPUT_ERROR(parse(kMinimal, {"stress.jump_intensity=1"}), "unknown key 'stress.jump_intensity'",
+                    "(did you mean 'market.jump_intensity'?)");
+  // Typos of the new [market], [hedge] and [output] keys.
+  CHECK_INPUT_ERROR(parse(kMinimal, {"market.jump_intensty=1"}), "unknown key 'market.jump_intensty'",
+                    "(did you mean 'market.jump_intensity'?)");
+  CHECK_INPUT_ERROR(parse(kMinimal, {"market.regime_volatility=[0.1, 0.2]"}), "unknown key 'market.regime_volatility'",
+                    "(did you mean 'market.regime_volatilities'?)");
+  CHECK_INPUT_ERROR(parse(kMinimal, {"hedge.modle='bs'"}), "unknown key 'hedge.modle'", "(did you mean 'hedge.model'?)");
+  CHECK_INPUT_ERROR(parse(kMinimal, {"output.worst_path=3"}), "unknown key 'output.worst_path'",
+                    "(did you mean 'output.worst_paths'?)");
+  CHECK_INPUT_ERROR(parse(kMinimal, {"output.loss_threshold=[1]"}), "unknown key 'output.loss_threshold'",
+                    "(did you mean 'output.loss_thresholds'?)");
+  // Stress keys are sweepable; zipped like any listed key.
+  const hl::Study z = parse(kMinimal, {"stress.gap_time=[0.05, 0.1]", "stress.gap_size=[-0.1, -0.3]",
+                                       R"(sweep.zip=[["stress.gap_time", "stress.gap_size"]])"});
+  CHECK(z.axis("stress.gap_time").zip == 0);
+  CHECK(hl::cell_count(z) == 2);
+  CHECK_INPUT_ERROR(parse(kMinimal, {"stress.gap_size=[-0.1, -0.3]", R"(sweep.zip=[["stress.gap_size", "stress.gap_tme"]])"}),
+                    "sweep.zip: 'stress.gap_tme' is not a sweepable key (did you mean 'stress.gap_time'?)");
+}
+
+TEST_CASE("experiment: --set overrides of the model, stress and output keys") {
+  const hl::Study s = parse(kMinimal, {"market.model=\"merton\"", "market.jump_intensity=[0.5, 1]", "market.jump_mean=-0.1",
+                                       "market.jump_std=0.2", "stress.gap_size=-0.2", "stress.gap_time=0.1",
+                                       "stress.vol_shift_time=0.2", "stress.vol_shift_to=0.35", "market.rho=-0.5",
+                                       "hedge.model='merton'", "output.loss_thresholds=[0.5, 1, 2.5]",
+                                       "output.worst_paths=0"});
+  CHECK(s.model == "merton");
+  CHECK(s.axis("market.model").labels == Strings{"merton"});
+  CHECK(values(s, "market.jump_intensity") == Doubles{0.5, 1});
+  CHECK(s.axis("market.jump_intensity").listed);
+  CHECK(values(s, "market.jump_mean") == Doubles{-0.1});
+  CHECK(values(s, "market.jump_std") == Doubles{0.2});
+  CHECK(values(s, "stress.gap_size") == Doubles{-0.2});
+  CHECK(values(s, "stress.gap_time") == Doubles{0.1});
+  CHECK(values(s, "stress.vol_shift_time") == Doubles{0.2});
+  CHECK(values(s, "stress.vol_shift_to") == Doubles{0.35});
+  CHECK(values(s, "market.rho") == Doubles{-0.5});
+  CHECK(s.axis("hedge.model").labels == Strings{"merton"});
+  CHECK(s.loss_thresholds == Doubles{0.5, 1, 2.5});
+  CHECK(s.worst_paths == 0);
+  CHECK(hl::cell_count(s) == 2);
+  // Overrides replace what the file says, the last one winning, and elements are addressed by index.
+  const std::string file = std::string(kMinimal) + "[stress]\ngap_size = -0.1\ngap_time = 0.05\n";
+  const hl::Study o = parse(edit(file, "volatility = 0.2\n", "volatility = 0.2\nmodel = [\"gbm\", \"kou\"]\n"),
+                            {"stress.gap_size=-0.3", "market.model.1='heston'", "stress.gap_time=0.2",
+                             "stress.gap_time=0.25"});
+  CHECK(values(o, "stress.gap_size") == Doubles{-0.3});
+  CHECK(values(o, "stress.gap_time") == Doubles{0.25});
+  CHECK(o.axis("market.model").labels == Strings{"gbm", "heston"});
+  CHECK(o.model == "gbm,heston");
+  // Validated like the file.
+  CHECK_INPUT_ERROR(parse(kMinimal, {"stress.gap_size=-1.2"}), "exp.toml: stress.gap_size: must be > -1");
+  CHECK_INPUT_ERROR(parse(kMinimal, {"market.model='jumps'"}), "exp.toml: market.model: must be one of");
+  CHECK_INPUT_ERROR(parse(kMinimal, {"hedge.model=['bs', 'mertn']"}), "hedge.model.1: must be one of",
+                    "(did you mean 'merton'?)");
+  CHECK_INPUT_ERROR(parse(kMinimal, {"market.eta_up=[2, 1]"}), "exp.toml: market.eta_up.1: must be > 1, got 1");
+  CHECK_INPUT_ERROR(parse(kMinimal, {"stress=1"}), "exp.toml: stress: expected a table, got integer 1");
+  CHECK_INPUT_ERROR(parse(kMinimal, {"stress.gap_size=-0.1", "stress.gap_size.0=1"}),
+                    "override 'stress.gap_size.0=1'", "'stress.gap_size' holds float -0.1");
+  // effective_text holds them and reruns to the same study.
+  check_same(s, parse(s.effective_text));
+  check_same(o, parse(o.effective_text));
+}
+
+TEST_CASE("experiment: output.loss_thresholds and output.worst_paths") {
+  CHECK(parse(kMinimal).loss_thresholds.empty());
+  CHECK(parse(kMinimal).worst_paths == 10);
+  CHECK(parse(kFull).worst_paths == 10);
+  const hl::Study s = parse(edit(kFull, "baseline = 1", "baseline = 1\nloss_thresholds = [0.5, 1, 2]\nworst_paths = 25"));
+  CHECK(s.loss_thresholds == Doubles{0.5, 1, 2});
+  CHECK(s.worst_paths == 25);
+  CHECK(parse(kMinimal, {"output.loss_thresholds=[3]"}).loss_thresholds == Doubles{3});
+  CHECK(parse(kMinimal, {"output.loss_thresholds=[]"}).loss_thresholds.empty());
+  // The bounds of worst_paths.
+  CHECK(parse(kMinimal, {"output.worst_paths=0"}).worst_paths == 0);
+  CHECK(parse(kMinimal, {"output.worst_paths=10000"}).worst_paths == 10000);
+  Doubles many(64, 1.0);
+  std::string many_text = "output.loss_thresholds=[1";
+  for (int i = 1; i < 64; ++i) {
+    many[i] = 1.0 + i;
+    many_text += ", " + std::to_string(1 + i);
+  }
+  CHECK(parse(kMinimal, {many_text + "]"}).loss_thresholds == many);
+
+  using Case = std::tuple<std::string, std::string>;  // override, expected message
+  for (const auto& [ov, expected] : std::vector<Case>{
+           {"output.loss_thresholds=0.5",
+            "output.loss_thresholds: expected a list of numbers (losses, as positive amounts), got float 0.5"},
+           {"output.loss_thresholds='1'",
+            "output.loss_thresholds: expected a list of numbers (losses, as positive amounts), got string '1'"},
+           {"output.loss_thresholds=[1, 'x']", "output.loss_thresholds.1: expected a number, got string 'x'"},
+           {"output.loss_thresholds=[1, true]", "output.loss_thresholds.1: expected a number, got boolean true"},
+           {"output.loss_thresholds=[nan]", "output.loss_thresholds.0: must be a finite number, got nan"},
+           {"output.loss_thresholds=[1, inf]", "output.loss_thresholds.1: must be a finite number, got inf"},
+           {many_text + ", 1]", "output.loss_thresholds: at most 64 thresholds, got 65"},
+           {"output.loss_thresholds=[-1]", "output.loss_thresholds.0: must be >= 0 (a loss, as a positive amount), got -1.0"},
+           {"output.loss_thresholds=[2, 2]",
+            "output.loss_thresholds.1: thresholds must be strictly increasing, got 2.0 after 2.0"},
+           {"output.worst_paths=-1", "output.worst_paths: must be in [0, 10000], got -1"},
+           {"output.worst_paths=10001", "output.worst_paths: must be in [0, 10000], got 10001"},
+           {"output.worst_paths=2.0", "output.worst_paths: expected an integer, got float 2.0"},
+           {"output.worst_paths='10'", "output.worst_paths: expected an integer, got string '10'"},
+           {"output.worst_paths=[10]", "output.worst_paths: expected an integer, got list"},
+       }) {
+    CAPTURE(ov);
+    const std::string msg = error_of([&] { parse(kMinimal, {ov}); });
+    CHECK_MESSAGE(msg == "exp.toml: " + expected, msg);
+  }
+}
+
+namespace {
+
+hl::Plan plan_of(const std::vector<std::string>& overrides) { return hl::make_plan(parse(kMinimal, overrides)); }
+
+// make_plan throws InputError whose one-line message holds every given part.
+#define CHECK_PLAN_ERROR(overrides, ...) CHECK_INPUT_ERROR(plan_of(overrides), __VA_ARGS__)
+
+using Overrides = std::vector<std::string>;
+const Overrides kMerton = {"market.model='merton'", "market.jump_intensity=1", "market.jump_mean=-0.1",
+                           "market.jump_std=0.1"};
+const Overrides kKou = {"market.model='kou'", "market.jump_intensity=1", "market.jump_up_probability=0.4",
+                        "market.eta_up=10", "market.eta_down=5"};
+const Overrides kHeston = {"market.model='heston'", "market.kappa=2", "market.theta=0.04", "market.xi=0.3",
+                           "market.v0=0.04", "market.rho=-0.7"};
+const Overrides kRegime = {"market.model='regime'", "market.regime_volatilities=[0.15, 0.45]",
+                           "market.regime_rates=[2, 8]"};
+
+// base without the overrides of the given keys, plus extra.
+Overrides but(const Overrides& base, const std::set<std::string>& drop, const Overrides& extra = {}) {
+  Overrides out;
+  for (const auto& ov : base)
+    if (drop.count(ov.substr(0, ov.find('='))) == 0) out.push_back(ov);
+  out.insert(out.end(), extra.begin(), extra.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("experiment: the plan checks what a model and an overlay need") {
+  // Complete configurations plan (kMinimal: one option of 0.25 years, 21 rebalances).
+  CHECK_NOTHROW(plan_of(kMerton));
+  CHECK_NOTHROW(plan_of(kHeston));
+  CHECK_NOTHROW(plan_of(kRegime));
+  CHECK_NOTHROW(plan_of(but(kMerton, {}, {"hedge.model='merton'"})));
+  CHECK_NOTHROW(plan_of({"stress.gap_size=-0.2", "stress.gap_time=0.1"}));
+  CHECK_NOTHROW(plan_of({"stress.gap_size=-0.2", "stress.gap_time=0.25"}));  // at the horizon
+  CHECK_NOTHROW(plan_of({"stress.vol_shift_time=0.1", "stress.vol_shift_to=0.4"}));
+  CHECK_NOTHROW(plan_of({"stress.gap_time=0.1"}));  // no gap_size: no gap
+
+  // A model without its parameters.
+  CHECK_PLAN_ERROR(but(kMerton, {"market.jump_mean"}), "market.jump_mean: required for market.model 'merton' (cell 0)");
+  CHECK_PLAN_ERROR(but(kMerton, {"market.jump_intensity"}), "market.jump_intensity: required for market.model 'merton'");
+  CHECK_PLAN_ERROR(but(kKou, {"market.eta_down"}), "market.eta_down: required for market.model 'kou' (cell 0)");
+  CHECK_PLAN_ERROR(but(kKou, {"market.jump_up_probability"}), "market.jump_up_probability: required for market.model 'kou'");
+  CHECK_PLAN_ERROR(but(kHeston, {"market.v0"}), "market.v0: required for market.model 'heston' (cell 0)");
+  CHECK_PLAN_ERROR(but(kHeston, {"market.kappa"}), "market.kappa: required for market.model 'heston'");
+  CHECK_PLAN_ERROR(but(kHeston, {"market.xi"}), "market.xi: required for market.model 'heston' (cell 0)");
+  CHECK_PLAN_ERROR(but(kRegime, {"market.regime_rates"}), "market.regime_rates: required for market.model 'regime' (cell 0)");
+  CHECK_PLAN_ERROR(but(kRegime, {"market.regime_volatilities"}), "market.regime_volatilities: required for market.model 'regime'");
+  // The cell is named: the gbm cell 0 plans, the merton cell 1 lacks its jumps.
+  CHECK_PLAN_ERROR(Overrides({R"(market.model=["gbm", "merton"])"}),
+                   "market.jump_intensity: required for market.model 'merton' (cell 1)");
+
+  // Stress overlays.
+  CHECK_PLAN_ERROR(Overrides({"stress.gap_size=-0.2"}), "stress.gap_time: required for a gap", "stress.gap_size is -0.2",
+                   "cell 0");
+  CHECK_PLAN_ERROR(Overrides({"stress.gap_size=-0.2", "stress.gap_time=0.5"}), "stress.gap_time: 0.5 is after the horizon 0.25",
+                   "(cell 0)");
+  CHECK_PLAN_ERROR(Overrides({"stress.gap_size=[0, -0.2]"}), "stress.gap_time: required for a gap", "cell 1");
+  CHECK_PLAN_ERROR(Overrides({"stress.vol_shift_to=0.4"}), "stress.vol_shift_time: required for a volatility shift (cell 0)");
+  CHECK_PLAN_ERROR(Overrides({"stress.vol_shift_time=0.1"}), "stress.vol_shift_to: required for a volatility shift (cell 0)");
+  CHECK_PLAN_ERROR(Overrides({"stress.vol_shift_time=0.25", "stress.vol_shift_to=0.4"}),
+                   "stress.vol_shift_time: 0.25 is not before the horizon 0.25");
+
+  // The hedger's model.
+  CHECK_PLAN_ERROR(Overrides({"hedge.model='min_variance'"}), "hedge.model: 'min_variance' needs a jump market",
+                   "got 'gbm' (cell 0)");
+  CHECK_PLAN_ERROR(but(kHeston, {}, {"hedge.model='min_variance'"}), "hedge.model: 'min_variance' needs a jump market",
+                   "got 'heston'");
+  CHECK_PLAN_ERROR(but(kMerton, {}, {"hedge.model='merton'", "hedge.policy='whalley_wilmott'", "costs.proportional=0.001"}),
+                   "hedge.model: policy 'whalley_wilmott' is defined for Black-Scholes hedging only, got 'merton' (cell 0)");
+  CHECK_PLAN_ERROR(but(kMerton, {}, {"hedge.model='merton'", "hedge.policy='leland'", "costs.proportional=0.001"}),
+                   "hedge.model: policy 'leland' is defined for Black-Scholes hedging only");
+  CHECK_PLAN_ERROR(Overrides({"hedge.model='merton'"}), "market.jump_intensity: required for hedge.model 'merton' (cell 0)");
+  CHECK_PLAN_ERROR(Overrides({"hedge.model='kou'"}), "market.jump_intensity: required for hedge.model 'kou'");
 }
