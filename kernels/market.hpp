@@ -27,22 +27,18 @@ HL_HD void market_init(const PathParams& P, MarketState<R>& m) {
   m.spare_u = m.spare_z = zero;
 }
 
-// One uniform (or normal) per step from a stream: odd steps draw a pair, even steps use its second half.
-template <class R, class Src>
-HL_HD R step_uniform(const Src& src, std::uint32_t stream, int j, R& spare) {
+// One uniform (Normal = false) or normal (true) per step from a stream: odd steps draw a pair, even
+// steps use its second half.
+template <bool Normal, class R, class Src>
+HL_HD R step_draw(const Src& src, std::uint32_t stream, int j, R& spare) {
   if (j & 1) {
-    R u0;
-    src.uniform_pair(stream, static_cast<std::uint32_t>((j - 1) >> 1), u0, spare);
-    return u0;
-  }
-  return spare;
-}
-template <class R, class Src>
-HL_HD R step_normal(const Src& src, std::uint32_t stream, int j, R& spare) {
-  if (j & 1) {
-    R z0;
-    src.normal_pair(stream, static_cast<std::uint32_t>((j - 1) >> 1), z0, spare);
-    return z0;
+    R first;
+    const std::uint32_t block = static_cast<std::uint32_t>((j - 1) >> 1);
+    if constexpr (Normal)
+      src.normal_pair(stream, block, first, spare);
+    else
+      src.uniform_pair(stream, block, first, spare);
+    return first;
   }
   return spare;
 }
@@ -95,7 +91,7 @@ HL_HD R market_step(const PathParams& P, MarketState<R>& m, Src& src, int j, R l
   R x;
   if (P.model == kModelHeston) {
     if (j == P.shift_step) m.v = zero + P.sh_v;  // a volatility shock: the variance jumps to vol_shift_to^2
-    const R zv = step_normal(src, kStreamVariance, j, m.spare_z);
+    const R zv = step_draw<true>(src, kStreamVariance, j, m.spare_z);
     x = heston_step(P, m, log_s, src(j), zv);
   } else if (P.model == kModelRegime) {
     // The regime at the start of the step sets its volatility; then the chain moves on.
@@ -103,14 +99,14 @@ HL_HD R market_step(const PathParams& P, MarketState<R>& m, Src& src, int j, R l
     const double* vv = shifted ? P.sh_rg_vol_sqrt_dt : P.rg_vol_sqrt_dt;
     const auto high = vgt(m.regime, zero + 0.5);
     x = log_s + vselect(high, zero + dd[1], zero + dd[0]) + vselect(high, zero + vv[1], zero + vv[0]) * src(j);
-    const R u = step_uniform(src, kStreamRegime, j, m.spare_u);
+    const R u = step_draw<false>(src, kStreamRegime, j, m.spare_u);
     const R leave = vselect(high, zero + P.rg_switch[1], zero + P.rg_switch[0]);
     m.regime = vselect(vgt(leave, u), 1.0 - m.regime, m.regime);
   } else {
     x = log_s + (shifted ? P.sh_drift_dt : P.drift_dt) + (shifted ? P.sh_vol_sqrt_dt : P.vol_sqrt_dt) * src(j);
     if (P.jump_kmax > 0) {
       // The number of jumps in (t_{j-1}, t_j]: one uniform against the Poisson CDF, no loop on the count.
-      const R u = step_uniform(src, kStreamJumpCount, j, m.spare_u);
+      const R u = step_draw<false>(src, kStreamJumpCount, j, m.spare_u);
       R n = zero;
       for (int k = 0; k < P.jump_kmax; ++k) n += vabove(u, P.jump_cdf[k]);
       if (vany(vgt(n, zero))) {  // rare: most steps of most paths have no jump

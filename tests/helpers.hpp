@@ -25,6 +25,19 @@ inline OptionSpec option(bool call, double strike, double maturity, double quant
   return o;
 }
 
+// A sweep axis by field name (robust to fields added to SweepAxis).
+inline SweepAxis axis(std::string key, std::vector<double> values, std::vector<std::string> labels, bool integer,
+                      bool listed, int zip) {
+  SweepAxis a;
+  a.key = std::move(key);
+  a.values = std::move(values);
+  a.labels = std::move(labels);
+  a.integer = integer;
+  a.listed = listed;
+  a.zip = zip;
+  return a;
+}
+
 // Sets an axis' values (listed when more than one); a string axis takes labels.
 inline void set_axis(Study& s, const std::string& key, std::vector<double> values) {
   for (auto& a : s.axes)

@@ -1,6 +1,7 @@
 // The HDF5 schema is the user-facing interface: these tests read files back with the plain HDF5 C
 // API and check every dataset's shape, type class and values, and the attributes.
 #include <doctest/doctest.h>
+
 #include <hdf5.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "helpers.hpp"
 #include "host/h5_writer.hpp"
 
 namespace {
@@ -85,18 +87,7 @@ std::vector<std::string> listing(const fs::path& dir) {
   return names;
 }
 
-// A sweep axis by field name (robust to fields added to SweepAxis).
-hl::SweepAxis axis(std::string key, std::vector<double> values, std::vector<std::string> labels, bool integer,
-                   bool listed, int zip) {
-  hl::SweepAxis a;
-  a.key = std::move(key);
-  a.values = std::move(values);
-  a.labels = std::move(labels);
-  a.integer = integer;
-  a.listed = listed;
-  a.zip = zip;
-  return a;
-}
+using hl::test::axis;
 
 // Three axes (a listed string axis and a listed float axis zipped together, and an unlisted
 // integer axis, so "listed", "integer" and "zip" cannot be confused), 3 cells, 3 quantile levels,

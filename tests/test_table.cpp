@@ -2,7 +2,6 @@
 // every format and compared with text written out by hand.
 #include <doctest/doctest.h>
 
-#include "cli_helpers.hpp"
 #include <hdf5.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,6 +17,8 @@
 
 #include "host/cli.hpp"
 #include "host/h5_writer.hpp"
+#include "cli_helpers.hpp"
+#include "helpers.hpp"
 
 namespace {
 namespace fs = std::filesystem;
@@ -49,18 +50,7 @@ std::string slurp(const std::string& path) {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// A sweep axis by field name (robust to fields added to SweepAxis).
-hl::SweepAxis axis(std::string key, std::vector<double> values, std::vector<std::string> labels, bool integer,
-                   bool listed, int zip) {
-  hl::SweepAxis a;
-  a.key = std::move(key);
-  a.values = std::move(values);
-  a.labels = std::move(labels);
-  a.integer = integer;
-  a.listed = listed;
-  a.zip = zip;
-  return a;
-}
+using hl::test::axis;
 
 // Two cells. Listed axes market.volatility (float), hedge.policy (string), hedge.rebalances
 // (integer), in an order that is neither alphabetical nor the datasets' order; costs.proportional is
