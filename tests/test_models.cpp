@@ -257,3 +257,34 @@ TEST_CASE("models: the std of Merton-hedged P&L under Merton jumps falls to the 
   CHECK(r.cells[1].mean_jump_pnl < -10.0 * r.cells[1].mean_jump_pnl_se);
   CHECK(std::fabs(r.cells[1].mean_jump_pnl + r.cells[1].mean_diffusive_pnl - r.cells[1].mean) < 1e-9);
 }
+
+TEST_CASE("models: the kernel's kou and min-variance tables and Merton series match the host's prices") {
+  // Each hedger's ratio and book value at grid dates and spots across the table (and beyond it), against
+  // host/pricing.cpp evaluated point by point.
+  struct Case {
+    const char* market;
+    const char* hedge;
+  };
+  for (const Case& k : {Case{kKou, "kou"}, Case{kKou, "min_variance"}, Case{kMerton, "merton"},
+                        Case{kMerton, "min_variance"}}) {
+    CAPTURE(k.market);
+    CAPTURE(k.hedge);
+    const Plan plan = make_plan(model_study(k.market, 0.5, 50, 1000, std::string("model = \"") + k.hedge + "\"\n"));
+    const PathParams P = host_params(plan.job.groups[0]);
+    const CellParams& c = plan.job.cells[0];
+    const JumpParams jh = hedger_jumps(plan.configs[0], c.hedge_vol);
+    const bool mv = c.hedge_model == kHedgeMinVariance;
+    for (int j : {0, 17, 49})
+      for (double S : {40.0, 80.0, 97.0, 100.0, 103.5, 125.0, 250.0}) {
+        CAPTURE(j);
+        CAPTURE(S);
+        const double tau = 0.5 - j * P.dt;
+        const PriceDelta pd = jump_price(true, S, 100.0, 0.05, tau, jh);
+        const double ratio = mv ? min_variance_ratio(true, S, 100.0, 0.05, tau, jh) : pd.delta;
+        // The book is one sold call: hedge = +ratio, value = -price.
+        CHECK(book_hedge_model(P, c, j, std::log(S), S) == doctest::Approx(ratio).epsilon(2e-5).scale(1.0));
+        const double value = book_value_model(P, c, j, std::log(S), S);
+        CHECK(value == doctest::Approx(-pd.price).epsilon(1e-4).scale(100.0));
+      }
+  }
+}
