@@ -8,10 +8,19 @@ results/figures/<study_name>/, as vector PDF and 300 dpi PNG, and prints one lin
 it went, or why it was skipped. Figures:
 
   std_vs_rebalances  std of P&L against hedge.rebalances (log-log, +-2 s.e.), one line per value of
-                     the other listed axes, Derman-Kamal and Bertsimas-Kogan-Lo lines, N^-1/2 slope
+                     the other listed axes, Derman-Kamal and Bertsimas-Kogan-Lo lines, the jump
+                     residual (Ito isometry) as a level per line where /cells/jump_residual_std is
+                     finite, N^-1/2 slope. More than 8 lines: only those with a jump residual (the
+                     Merton hedger's) when that leaves fewer, else 8 spread over the sweep
   distributions      P&L densities of up to 8 cells from the stored histograms, VaR/ES 99% marked
-  frontier           mean cost against std of P&L, one line per policy (and other listed axes)
-  tails              ES and VaR 99% against a listed market or stress axis
+  frontier           mean cost against std of P&L, one line per policy (and other listed axes); one
+                     point per policy and scenario: colour the policy, marker the scenario
+  tails              ES and VaR at 99% and 99.9% (+-2 s.e.) against a listed stress or market axis
+                     (stress.gap_size, then market.jump_intensity, volatility, drift, the other
+                     market and stress axes; a string axis such as market.model is categorical),
+                     one line per value of the other axes; more than 4 lines with hedge.rebalances
+                     among them: only the finest rebalancing. Log loss axis where lines at one x
+                     differ by more than 5x
   qq                 normal QQ plot of /samples/pnl for up to 4 cells (needs output.samples = true)
   heatmap            a statistic (--stat, default std) over the first two listed numeric axes
   jumps              mean P&L by the number of jumps on the path (0, 1, 2, 3, 4+), +-2 s.e., one line
@@ -39,6 +48,7 @@ PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#0
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 THEORY = "#555555"
 
+MAX_LINES = 8  # lines in one figure, at most (more are not told apart)
 SINGLE_W = 3.4  # in: one column of a two-column paper
 DOUBLE_W = 7.0  # in: both columns
 
@@ -50,7 +60,25 @@ AXIS_LABELS = {
     "market_rate": ("rate $r$ (per year, fraction)", "$r$"),
     "market_drift": ("drift $\\mu$ (per year, fraction)", "$\\mu$"),
     "market_volatility": ("volatility $\\sigma$ (per year, fraction)", "$\\sigma$"),
+    "market_model": ("market model", "market"),
     "market_jump_intensity": ("jump intensity $\\lambda$ (per year)", "$\\lambda$"),
+    "market_jump_mean": ("mean log jump $m$", "$m$"),
+    "market_jump_std": ("std of the log jump $d$", "$d$"),
+    "market_jump_up_probability": ("up-jump probability $p$", "$p$"),
+    "market_eta_up": ("up-jump rate $\\eta_{\\uparrow}$ (per unit log jump)", "$\\eta_{\\uparrow}$"),
+    "market_eta_down": ("down-jump rate $\\eta_{\\downarrow}$ (per unit log jump)", "$\\eta_{\\downarrow}$"),
+    "market_kappa": ("variance mean reversion $\\kappa$ (per year)", "$\\kappa$"),
+    "market_theta": ("long-run variance $\\theta$ (per year)", "$\\theta$"),
+    "market_xi": ("volatility of variance $\\xi$ (per year)", "$\\xi$"),
+    "market_rho": ("spot-variance correlation $\\rho$", "$\\rho$"),
+    "market_v0": ("initial variance $v_0$ (per year)", "$v_0$"),
+    "market_regime_volatilities": ("regime volatilities $\\sigma_0/\\sigma_1$ (per year, fraction)",
+                                   "$\\sigma_0/\\sigma_1$"),
+    "market_regime_rates": ("regime switch rates $q_0/q_1$ (per year)", "$q_0/q_1$"),
+    "stress_gap_size": ("gap size (fraction of spot)", "gap"),
+    "stress_gap_time": ("gap time (years)", "gap at"),
+    "stress_vol_shift_time": ("volatility shift time (years)", "shift at"),
+    "stress_vol_shift_to": ("volatility after the shift (per year, fraction)", "$\\sigma$ after"),
     "hedge_policy": ("policy", "policy"),
     "hedge_model": ("hedge model", "hedger"),
     "hedge_rebalances": ("rebalances $N$", "$N$"),
@@ -102,6 +130,12 @@ STAT_LABELS = {
     "mean_jumps": "mean jumps per path",
 }
 
+# Display names of the values of the string axes (other values print as they are).
+MODEL_NAMES = {"gbm": "GBM", "merton": "Merton", "kou": "Kou", "heston": "Heston", "regime": "regime"}
+HEDGER_NAMES = {"bs": "BS", "merton": "Merton", "kou": "Kou", "min_variance": "min-variance"}
+# String axes whose value reads as a phrase in a legend ("Merton hedger"), not as "key=value".
+PHRASE_AXES = {"hedge_policy": "{}", "market_model": "{} market", "hedge_model": "{} hedger"}
+
 POLICY_NAMES = {
     "time": "time",
     "band": "fixed band",
@@ -143,7 +177,7 @@ def axis_label(name):
             if parts[2] == "strike":
                 return f"strike $K${sub} ({CCY})"
             return f"{parts[2].replace('_', ' ')}{sub}"
-    for prefix in ("market_", "hedge_", "costs_"):
+    for prefix in ("market_", "stress_", "hedge_", "costs_"):
         if name.startswith(prefix):
             return name[len(prefix):].replace("_", " ")
     return name.replace("_", " ")
@@ -163,8 +197,12 @@ def stat_label(name):
     return STAT_LABELS.get(name, name.replace("_", " "))
 
 
-def fmt_value(v):
+def fmt_value(v, axis=None):
     if isinstance(v, str):
+        if axis == "market_model":
+            return MODEL_NAMES.get(v, v)
+        if axis == "hedge_model":
+            return HEDGER_NAMES.get(v, v)
         return POLICY_NAMES.get(v, v)
     if v is None:
         return ""
@@ -295,14 +333,15 @@ class Study:
         return list(groups.items())
 
     def label(self, axes, key):
-        parts = []
+        phrases, parts = [], []
         for a, v in zip(axes, key):
             if v is None:
                 continue
-            if a == "hedge_policy":
-                parts.insert(0, POLICY_NAMES.get(v, v))
+            if a in PHRASE_AXES and isinstance(v, str):
+                phrases.append((list(PHRASE_AXES).index(a), PHRASE_AXES[a].format(fmt_value(v, a))))
             else:
-                parts.append(f"{short_label(a)}={fmt_value(v)}")
+                parts.append(f"{short_label(a)}={fmt_value(v, a)}")
+        parts = [p for _, p in sorted(phrases)] + parts
         return ", ".join(parts) if parts else "all cells"
 
     def cell_label(self, i, cells):
@@ -401,9 +440,30 @@ def plan_std_vs_rebalances(s, args):
         raise Unfit("hedge.rebalances takes a single value")
     partners = s.zipped_with(ax)
     others = [a for a in s.listed if a not in partners and s.varying(a, cells)]
-    groups = [(k, sorted(g, key=lambda i: s.canon[ax][i])) for k, g in s.group(cells, others)]
-    groups = [(k, g) for k, g in groups if len(g) >= 2] or groups
-    return dict(axis=ax, others=others, groups=groups)
+
+    def lines(cells, others):
+        gs = [(k, sorted(g, key=lambda i: s.canon[ax][i])) for k, g in s.group(cells, others)]
+        return [(k, g) for k, g in gs if len(g) >= 2] or gs
+
+    groups = lines(cells, others)
+    note, fixed = "", []
+    if len(groups) > MAX_LINES:
+        total = len(groups)
+        jr = s.cols.get("jump_residual_std")
+        with_jr = [i for _, g in groups for i in g if jr is not None and all(math.isfinite(jr[j]) for j in g)]
+        if with_jr and len(with_jr) < len(cells):
+            # Too many lines: keep those the jump residual applies to (the Merton hedger's), which
+            # is what the figure is about; the other hedgers' lines are in the table.
+            cells = with_jr
+            fixed = [a for a in others if not s.varying(a, cells)]
+            others = [a for a in others if s.varying(a, cells)]
+            groups = lines(cells, others)
+            note = f" ({total} lines; the {len(groups)} with a jump residual shown)"
+        if len(groups) > MAX_LINES:
+            note = f" ({total} lines, {MAX_LINES} shown)"
+            groups = pick_evenly(groups, MAX_LINES)
+    return dict(axis=ax, others=others, groups=groups, note=note,
+                fixed=s.label(fixed, tuple(s.canon[a][cells[0]] for a in fixed)) if fixed else "")
 
 
 def plan_distributions(s, args):
@@ -440,22 +500,42 @@ def plan_frontier(s, args):
         groups.append((k, g))
     if not groups:
         raise Unfit("every line has zero cost")
-    return dict(others=others, groups=groups, dropped=dropped)
+    note, split = "", None
+    rest = [a for a in others if a != "hedge_policy"]
+    if len(groups) > MAX_LINES and all(len(g) == 1 for _, g in groups) and "hedge_policy" in others and rest:
+        # One point per policy and scenario (no frontier parameter listed): colour is the policy,
+        # marker the scenario, so that each has its own short legend.
+        pols = list(dict.fromkeys(s.canon["hedge_policy"][g[0]] for _, g in groups))
+        scen = list(dict.fromkeys(tuple(s.canon[a][g[0]] for a in rest) for _, g in groups))
+        if len(pols) <= len(PALETTE) and len(scen) <= len(MARKERS):
+            split = dict(policies=pols, scenarios=scen, rest=rest)
+    if split is None and len(groups) > MAX_LINES:
+        note = f" ({len(groups)} lines, {MAX_LINES} shown)"
+        groups = pick_evenly(groups, MAX_LINES)
+    return dict(others=others, groups=groups, dropped=dropped, split=split, note=note)
+
+
+# The x axes the tails figure prefers, in order; then any other listed market or stress axis (numbers
+# before strings), then the other numeric axes, then the other string axes.
+TAILS_FIRST = ("stress_gap_size", "market_jump_intensity", "market_volatility", "market_drift")
+# String axes that are lines, never the x axis.
+LINE_ONLY = ("hedge_policy", "hedge_to")
 
 
 def tails_axis(s):
-    banned = set()
+    banned = set(LINE_ONLY)
     for a in s.listed:
         if a == "hedge_rebalances" or a.startswith("costs_"):
             banned |= s.zipped_with(a)
-    cands = [a for a in s.listed
-             if a not in banned and s.is_numeric(a) and s.varying(a, s.cells)]
-    for pref in ("market_volatility", "market_drift"):
-        if pref in cands:
-            return pref, cands
-    market = [a for a in cands if a.startswith("market_")]
-    if market:
-        return market[0], cands
+    cands = [a for a in s.listed if a not in banned and s.varying(a, s.cells)]
+
+    def rank(a):
+        if a in TAILS_FIRST:
+            return (0, TAILS_FIRST.index(a))
+        market = a.startswith(("stress_", "market_"))
+        return (1 if market else 3, 0 if s.is_numeric(a) else 1)
+
+    cands.sort(key=rank)
     return (cands[0] if cands else None), cands
 
 
@@ -470,12 +550,30 @@ def plan_tails(s, args):
     cells = [i for i in s.cells if s.canon[ax][i] is not None]
     others = [a for a in s.listed if a not in s.zipped_with(ax) and s.varying(a, cells)]
     groups = s.group(cells, others)
-    groups = [(k, sorted(g, key=lambda i: s.canon[ax][i])) for k, g in groups]
-    note = ""
-    if len(groups) > 8:
-        note = f" ({len(groups)} lines, 8 shown)"
-        groups = pick_evenly(groups, 8)
-    return dict(axis=ax, others=others, groups=groups, note=note)
+    note, fixed = "", []
+    rb = "hedge_rebalances"
+    if len(groups) > 4 and rb in others and not s.zipped_with(rb) - {rb}:
+        # The tails hardly depend on how often a book is rebalanced, next to what they are drawn
+        # against: only the finest rebalancing, so that the lines stay apart.
+        top = max(v for v in s.values(rb, cells) if v is not None)
+        total = len(groups)
+        cells = [i for i in cells if s.canon[rb][i] in (None, top)]
+        fixed = [a for a in others if not s.varying(a, cells)]
+        others = [a for a in others if s.varying(a, cells)]
+        groups = s.group(cells, others)
+        note = f" ({total} lines; only N={fmt_value(top)} shown)"
+    if len(groups) > MAX_LINES:
+        note = f" ({len(groups)} lines, {MAX_LINES} shown)"
+        groups = pick_evenly(groups, MAX_LINES)
+    order = sorted({s.canon[ax][i] for _, g in groups for i in g}, key=sort_key)
+    groups = [(k, sorted(g, key=lambda i: sort_key(s.canon[ax][i]))) for k, g in groups]
+    levels = [("99", "99%")]
+    if all(c in s.cols for c in ("var_999", "es_999")) and \
+            any(math.isfinite(s.col(c)[i]) for c in ("var_999", "es_999") for _, g in groups for i in g):
+        levels.append(("999", "99.9%"))
+    fixed_label = s.label(fixed, tuple(s.canon[a][cells[0]] for a in fixed)) if fixed else ""
+    return dict(axis=ax, others=others, groups=groups, note=note, order=order, levels=levels,
+                fixed=fixed_label)
 
 
 def plan_qq(s, args):
@@ -530,7 +628,10 @@ def plan_jumps(s, args):
         raise Unfit("every path of every cell has the same number of jumps")
     chosen = [i for i in s.spread_cells(8) if i in cells] or pick_evenly(cells, 8)
     note = f" ({len(cells)} cells, {len(chosen)} shown)" if len(chosen) < len(cells) else ""
-    return dict(cells=chosen, count=count, mean=mean, se=se, bins=bins, note=note)
+    # Axes the sweep varies but the chosen cells share: said once, in the legend's title.
+    fixed = [a for a in s.listed if s.varying(a, cells) and not s.varying(a, chosen)]
+    fixed = s.label(fixed, tuple(s.canon[a][chosen[0]] for a in fixed)) if fixed else ""
+    return dict(cells=chosen, count=count, mean=mean, se=se, bins=bins, note=note, fixed=fixed)
 
 
 PLANS = {
@@ -615,6 +716,29 @@ def legend_rows(n, ncol):
     return (n + ncol - 1) // ncol
 
 
+def rendered_len(text):
+    """About how many characters a label takes once mathtext is rendered."""
+    t = re.sub(r"\\[A-Za-z]+", "x", text)
+    return len(re.sub(r"[${}^_]", "", t))
+
+
+def legend_ncol(labels, width, max_cols=3):
+    """As many legend columns as fit `width` inches at 7 pt, at most max_cols. The legend fills
+    its columns top to bottom, each as wide as its longest label (about 0.055 in a character) plus
+    the handle and the spacing (about 0.5 in)."""
+    if not labels:
+        return 1
+    n = len(labels)
+    for ncol in range(min(max_cols, n), 1, -1):
+        # matplotlib's split: the first n % ncol columns take one entry more
+        sizes = [n // ncol + (1 if j < n % ncol else 0) for j in range(ncol)]
+        starts = [sum(sizes[:j]) for j in range(ncol)]
+        cols = [labels[a:a + b] for a, b in zip(starts, sizes) if b > 0]
+        if sum(0.055 * max(rendered_len(t) for t in c) + 0.5 for c in cols) <= width - 0.1:
+            return ncol
+    return 1
+
+
 def style(k):
     return PALETTE[k % len(PALETTE)], MARKERS[(k + k // len(PALETTE)) % len(MARKERS)]
 
@@ -673,11 +797,12 @@ def draw_std_vs_rebalances(plt, s, plan):
     std, se = s.col("std"), s.col("stderr_std")
     dk = s.cols.get("derman_kamal_std")
     bkl = s.cols.get("bkl_std")
+    jr = s.cols.get("jump_residual_std")
 
     handles, labels = [], []
     theory = []  # (kind, xs, ys, colour index)
     for k, (key, g) in enumerate(groups):
-        for kind, col in (("dk", dk), ("bkl", bkl)):
+        for kind, col in (("dk", dk), ("bkl", bkl), ("jump", jr)):
             if col is None:
                 continue
             pts = [(N[i], col[i]) for i in g if np.isfinite(col[i]) and col[i] > 0]
@@ -693,9 +818,13 @@ def draw_std_vs_rebalances(plt, s, plan):
     for kind, _, _ in uniq.values():
         kinds_distinct[kind] = kinds_distinct.get(kind, 0) + 1
 
-    ncol = 2 if len(groups) <= 6 else 3
-    n_leg = len(groups) + len({kd for kd, _, _ in uniq.values()}) + 1
-    rows = legend_rows(n_leg, ncol)
+    styles = {"dk": ("--", "Derman-Kamal"), "bkl": (":", "Bertsimas-Kogan-Lo"),
+              "jump": ((0, (5, 1.5)), "jump residual (It\u00f4 isometry)")}
+    leg_labels = [line_label(s, plan, key, g) for key, g in groups]
+    leg_labels += [styles[kd][1] for kd in dict.fromkeys(kd for kd, _, _ in uniq.values())]
+    leg_labels.append("$\\propto N^{-1/2}$")
+    ncol = legend_ncol(leg_labels, SINGLE_W)
+    rows = legend_rows(len(leg_labels), ncol) + (1 if plan.get("fixed") else 0)
     fig = new_figure(plt, SINGLE_W, 2.35 + 0.15 * rows)
     ax = fig.add_subplot()
 
@@ -709,30 +838,30 @@ def draw_std_vs_rebalances(plt, s, plan):
         h = ax.errorbar(x, y, yerr=[lo, e], color=c, marker=m, ms=3.2, lw=1.0, elinewidth=0.7,
                         capsize=1.5, zorder=3)
         handles.append(h)
-        if plan["others"]:
-            labels.append(s.label(plan["others"], key))
-        elif "hedge_policy" in s.listed:
-            labels.append(POLICY_NAMES.get(s.policy[g[0]], s.policy[g[0]]))
-        else:
-            labels.append("Monte Carlo")
+        labels.append(line_label(s, plan, key, g))
         allx += list(x)
         ally += list(y - lo) + list(y + e)
 
-    styles = {"dk": ("--", "Derman-Kamal"), "bkl": (":", "Bertsimas-Kogan-Lo")}
+    xs = np.array(sorted(set(allx)))
+    xlim = (xs[0] / 1.25, xs[-1] * 1.25)
     shown = set()
     for kind, pts, k in uniq.values():
         ls, name = styles[kind]
         colour = THEORY if kinds_distinct[kind] == 1 else style(k)[0]
         pts = sorted(pts)
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], ls=ls, color=colour, lw=1.0, zorder=2)
-        ally += [p[1] for p in pts]
+        px, py = [p[0] for p in pts], [p[1] for p in pts]
+        if kind == "jump" and max(py) - min(py) <= 1e-9 * max(py):
+            # The jump residual does not depend on N: a level across the axis, which the line of
+            # its group approaches.
+            px, py = list(xlim), [py[0], py[0]]
+        ax.plot(px, py, ls=ls, color=colour, lw=1.0, zorder=2)
+        ally += py
         if kind not in shown:
             shown.add(kind)
             handles.append(Line2D([], [], ls=ls, color=THEORY, lw=1.0))
             labels.append(name)
 
     # N^-1/2 reference, below the data so that it does not hide it
-    xs = np.array(sorted(set(allx)))
     pos = [(N[i], std[i]) for _, g in groups for i in g if std[i] > 0]
     if pos and len(xs) >= 2:
         c0 = min(y * math.sqrt(x) for x, y in pos) * 0.7
@@ -747,7 +876,7 @@ def draw_std_vs_rebalances(plt, s, plan):
     ally = [v for v in ally if v > 0 and np.isfinite(v)]
     ylo, yhi = min(ally), max(ally)
     ax.set_ylim(ylo / 1.15, yhi * 1.15)
-    ax.set_xlim(xs[0] / 1.25, xs[-1] * 1.25)
+    ax.set_xlim(*xlim)
     log_axis(ax.yaxis, ylo, yhi)
     import matplotlib.ticker as mt
 
@@ -756,8 +885,19 @@ def draw_std_vs_rebalances(plt, s, plan):
     ax.xaxis.set_minor_locator(mt.NullLocator())
     ax.set_xlabel(axis_label(ax_name))
     ax.set_ylabel(f"std of P&L ({CCY})")
-    legend_below(fig, ax, handles, labels, ncol, title="bars: $\\pm$2 s.e.")
+    title = "bars: $\\pm$2 s.e."
+    if plan.get("fixed"):
+        title = f"{plan['fixed']}; {title}"
+    legend_below(fig, ax, handles, labels, ncol, title=title)
     return fig
+
+
+def line_label(s, plan, key, g):
+    if plan["others"]:
+        return s.label(plan["others"], key)
+    if "hedge_policy" in s.listed:
+        return POLICY_NAMES.get(s.policy[g[0]], s.policy[g[0]])
+    return "Monte Carlo"
 
 
 def rebin(counts, edges, target_width):
@@ -797,7 +937,9 @@ def draw_distributions(plt, s, plan):
     if wide:
         fig = new_figure(plt, DOUBLE_W, 2.6)
     else:
-        ncol = 2
+        leg = [s.label(labels_axes, tuple(s.canon[a][i] for a in labels_axes)) if labels_axes else "P&L"
+               for i in cells] + ["VaR 99%", "ES 99%"]
+        ncol = legend_ncol(leg, SINGLE_W, 2)
         rows = legend_rows(len(cells) + 2, ncol)
         fig = new_figure(plt, SINGLE_W, 2.3 + 0.15 * rows)
     ax = fig.add_subplot()
@@ -856,7 +998,7 @@ def draw_distributions(plt, s, plan):
     if wide:
         legend_right(fig, ax, handles, labels)
     else:
-        legend_below(fig, ax, handles, labels, 2)
+        legend_below(fig, ax, handles, labels, ncol)
     return fig
 
 
@@ -865,22 +1007,44 @@ def draw_frontier(plt, s, plan):
     groups = plan["groups"]
     mc, std = s.col("mean_cost"), s.col("std")
     mse, sse = s.stderr_cost(), s.col("stderr_std")
-    ncol = 2 if len(groups) <= 6 else 3
-    rows = legend_rows(len(groups), ncol)
+    split = plan.get("split")
+    from matplotlib.lines import Line2D
+
+    if split:
+        pols, scen, rest = split["policies"], split["scenarios"], split["rest"]
+        leg_labels = [POLICY_NAMES.get(p, p) for p in pols] + [s.label(rest, k) for k in scen]
+    else:
+        leg_labels = [s.label(plan["others"], key) if plan["others"] else "all cells" for key, _ in groups]
+    ncol = legend_ncol(leg_labels, SINGLE_W)
+    rows = legend_rows(len(leg_labels), ncol)
     fig = new_figure(plt, SINGLE_W, 2.35 + 0.15 * rows)
     ax = fig.add_subplot()
     handles, labels = [], []
     xs, ys = [], []
     for k, (key, g) in enumerate(groups):
-        c, m = style(k)
+        if split:
+            i = g[0]
+            c = PALETTE[pols.index(s.canon["hedge_policy"][i])]
+            m = MARKERS[scen.index(tuple(s.canon[a][i] for a in rest))]
+        else:
+            c, m = style(k)
         x = np.array([mc[i] for i in g])
         y = np.array([std[i] for i in g])
         h = ax.errorbar(x, y, xerr=2 * np.array([mse[i] for i in g]), yerr=2 * np.array([sse[i] for i in g]),
                         color=c, marker=m, ms=3.2, lw=1.0, elinewidth=0.7, capsize=1.5)
-        handles.append(h)
-        labels.append(s.label(plan["others"], key) if plan["others"] else "all cells")
+        if not split:
+            handles.append(h)
+            labels.append(leg_labels[k])
         xs += list(x)
         ys += list(y)
+    if split:
+        # Colour: the policy; marker: the scenario (in grey)
+        for j, p in enumerate(pols):
+            handles.append(Line2D([], [], color=PALETTE[j], marker="s", ms=4, lw=0))
+            labels.append(POLICY_NAMES.get(p, p))
+        for j, k in enumerate(scen):
+            handles.append(Line2D([], [], color=THEORY, marker=MARKERS[j], ms=3.5, lw=0))
+            labels.append(s.label(rest, k))
     xpos = [v for v in xs if v > 0]
     if xpos and len(xpos) == len(xs) and max(xpos) / min(xpos) > 30:
         ax.set_xscale("log")
@@ -901,51 +1065,91 @@ def draw_frontier(plt, s, plan):
 
 def draw_tails(plt, s, plan):
     np = s.np
+    import matplotlib.ticker as mt
     from matplotlib.lines import Line2D
 
-    axn, groups = plan["axis"], plan["groups"]
-    x_all = s.col(axn)
-    es, ess = s.col("es_99"), s.cols.get("es_99_se")
-    var, vss = s.col("var_99"), s.cols.get("var_99_se")
-    ncol = 2 if len(groups) <= 6 else 3
-    n_leg = (len(groups) if len(groups) > 1 else 0) + 2
-    rows = legend_rows(n_leg, ncol)
-    fig = new_figure(plt, SINGLE_W, 2.35 + 0.15 * rows)
-    ax = fig.add_subplot()
-    handles, labels = [], []
-    xs = []
-    for k, (key, g) in enumerate(groups):
-        c, m = style(k)
-        x = np.array([x_all[i] for i in g])
-        e1 = 2 * np.array([ess[i] for i in g]) if ess is not None else None
-        e2 = 2 * np.array([vss[i] for i in g]) if vss is not None else None
-        ax.errorbar(x, [es[i] for i in g], yerr=e1, color=c, marker=m, ms=3.2, lw=1.0,
-                    elinewidth=0.7, capsize=1.5)
-        ax.errorbar(x, [var[i] for i in g], yerr=e2, color=c, marker=m, ms=3.2, mfc="white",
-                    lw=1.0, ls="--", elinewidth=0.7, capsize=1.5)
-        xs += list(x)
-        if len(groups) > 1:
-            handles.append(Line2D([], [], color=c, marker=m, ms=3.2, lw=1.0))
-            labels.append(s.label(plan["others"], key))
-    handles += [Line2D([], [], color=THEORY, marker="o", ms=3.2, lw=1.0),
-                Line2D([], [], color=THEORY, marker="o", mfc="white", ms=3.2, lw=1.0, ls="--")]
-    labels += ["ES 99%", "VaR 99%"]
-    xv = sorted(set(xs))
-    if len(xv) <= 8:
-        import matplotlib.ticker as mt
+    axn, groups, levels, order = plan["axis"], plan["groups"], plan["levels"], plan["order"]
+    numeric = s.is_numeric(axn)
+    # A string axis is categorical: its values at 0, 1, 2, ..., in sorted order, each line a little
+    # to the side so that the error bars do not hide each other.
+    if numeric:
+        xpos = {v: float(v) for v in order}
+        shift = [0.0] * len(groups)
+    else:
+        xpos = {v: float(j) for j, v in enumerate(order)}
+        w = 0.3 if len(groups) > 1 else 0.0
+        shift = [(k - (len(groups) - 1) / 2) * w / max(len(groups) - 1, 1) for k in range(len(groups))]
 
-        ax.xaxis.set_major_locator(mt.FixedLocator(xv))
-        ax.xaxis.set_major_formatter(mt.FuncFormatter(lambda v, _: f"{v:g}"))
-        if len(xv) > 5:
+    def se2(name, g):
+        col = s.cols.get(name)
+        if col is None:
+            return None
+        e = np.array([col[i] for i in g], dtype=float)
+        return 2 * np.where(np.isfinite(e), e, 0.0)
+
+    wide = len(levels) > 1
+    width = DOUBLE_W if wide else SINGLE_W
+    leg_labels = [s.label(plan["others"], key) for key, _ in groups] if len(groups) > 1 else []
+    leg_labels += ["ES (expected shortfall)", "VaR"]
+    ncol = legend_ncol(leg_labels, width, 5 if wide else 3)
+    rows = legend_rows(len(leg_labels), ncol) + 1
+    fig = new_figure(plt, width, 2.3 + 0.15 * rows)
+    axs = fig.subplots(1, len(levels), sharey=True, squeeze=False)[0]
+    handles, labels = [], []
+    drawn = []
+    for p, (lv, name) in enumerate(levels):
+        ax = axs[p]
+        es, var = s.col("es_" + lv), s.col("var_" + lv)
+        drawn += [(s.canon[axn][i], v) for _, g in groups for i in g for v in (es[i], var[i]) if math.isfinite(v)]
+        for k, (key, g) in enumerate(groups):
+            c, m = style(k)
+            ok = [i for i in g if math.isfinite(es[i]) or math.isfinite(var[i])]
+            if not ok:
+                continue
+            x = np.array([xpos[s.canon[axn][i]] + shift[k] for i in ok])
+            ax.errorbar(x, [es[i] for i in ok], yerr=se2(f"es_{lv}_se", ok), color=c, marker=m, ms=3.2,
+                        lw=1.0, elinewidth=0.7, capsize=1.5)
+            ax.errorbar(x, [var[i] for i in ok], yerr=se2(f"var_{lv}_se", ok), color=c, marker=m, ms=3.2,
+                        mfc="white", lw=1.0, ls="--", elinewidth=0.7, capsize=1.5)
+            if p == 0 and len(groups) > 1:
+                handles.append(Line2D([], [], color=c, marker=m, ms=3.2, lw=1.0))
+                labels.append(s.label(plan["others"], key))
+        if numeric and len(order) <= 8:
+            ax.xaxis.set_major_locator(mt.FixedLocator([xpos[v] for v in order]))
+            ax.xaxis.set_major_formatter(mt.FuncFormatter(lambda v, _: f"{v:g}".replace("-", "\u2212")))
+        elif numeric:
+            plain_ticks(ax.xaxis, 6)
+        else:
+            ax.xaxis.set_major_locator(mt.FixedLocator(list(xpos.values())))
+            ax.xaxis.set_major_formatter(mt.FixedFormatter([fmt_value(v, axn) for v in order]))
+            ax.set_xlim(-0.5, len(order) - 0.5)
+        longest = max(len(fmt_value(v, axn)) for v in order)
+        if len(order) * (0.06 * longest + 0.15) > (width / len(levels) - 0.6):
             for t in ax.get_xticklabels():
                 t.set_rotation(30)
                 t.set_horizontalalignment("right")
+        ax.set_xlabel(axis_label(axn))
+        ax.set_title(f"tail at {name}", fontsize=8)
+        if p == 0:
+            ax.set_ylabel(f"loss ({CCY})")
+    # Lines far apart at the same x (hedged and unhedged books side by side): a log axis, so that
+    # the small losses are not flattened against zero.
+    ys = [v for _, v in drawn]
+    spread = max((max(vs) / min(vs) for vs in
+                  ([v for x, v in drawn if x == x0] for x0 in {x for x, _ in drawn})), default=1.0) \
+        if ys and min(ys) > 0 else 1.0
+    if spread > 5:
+        axs[0].set_yscale("log")
+        log_axis(axs[0].yaxis, min(ys), max(ys))
     else:
-        plain_ticks(ax.xaxis, 6)
-    plain_ticks(ax.yaxis, 6)
-    ax.set_xlabel(axis_label(axn))
-    ax.set_ylabel(f"loss at 99% ({CCY})")
-    legend_below(fig, ax, handles, labels, ncol, title="bars: $\\pm$2 s.e.")
+        plain_ticks(axs[0].yaxis, 6)
+    handles += [Line2D([], [], color=THEORY, marker="o", ms=3.2, lw=1.0),
+                Line2D([], [], color=THEORY, marker="o", mfc="white", ms=3.2, lw=1.0, ls="--")]
+    labels += ["ES (expected shortfall)", "VaR"]
+    title = "bars: $\\pm$2 s.e."
+    if plan.get("fixed"):
+        title = f"{plan['fixed']}; {title}"
+    legend_below(fig, axs[0], handles, labels, ncol, title=title)
     return fig
 
 
@@ -961,7 +1165,9 @@ def draw_qq(plt, s, plan):
     cells = plan["cells"]
     d = s.f["samples/pnl"]
     labels_axes = [a for a in s.listed if s.varying(a, s.cells)]
-    ncol = 2
+    leg = [s.label(labels_axes, tuple(s.canon[a][i] for a in labels_axes)) if labels_axes else "P&L"
+           for i in cells] + ["normal"]
+    ncol = legend_ncol(leg, SINGLE_W, 2)
     rows = legend_rows(len(cells) + 1, ncol)
     fig = new_figure(plt, SINGLE_W, 2.7 + 0.15 * rows)
     ax = fig.add_subplot()
@@ -1034,7 +1240,7 @@ def draw_heatmap(plt, s, plan):
     npan = len(mats)
     cols = min(npan, 3)
     prow = (npan + cols - 1) // cols
-    longest = max(len(fmt_value(v)) for v in cv)
+    longest = max(len(fmt_value(v, b)) for v in cv)
     cell_w = max(0.4, 0.06 * longest + 0.08)  # room for the column's tick label at 8 pt
     panel_w = len(cv) * cell_w + 0.55  # + row tick labels and axis label
     width = SINGLE_W if cols * panel_w + 0.6 <= SINGLE_W else DOUBLE_W  # + colour bar
@@ -1073,9 +1279,9 @@ def draw_heatmap(plt, s, plan):
                 else:
                     ax.text(c, r, "n/a", ha="center", va="center", fontsize=fs - 1, color="#777777")
         ax.set_xticks(range(len(cv)))
-        ax.set_xticklabels([fmt_value(v) for v in cv])
+        ax.set_xticklabels([fmt_value(v, b) for v in cv])
         ax.set_yticks(range(len(rv)))
-        ax.set_yticklabels([fmt_value(v) for v in rv])
+        ax.set_yticklabels([fmt_value(v, a) for v in rv])
         ax.tick_params(length=0)
         for sp in ax.spines.values():
             sp.set_visible(False)
@@ -1130,7 +1336,10 @@ def draw_jumps(plt, s, plan):
     plain_ticks(ax.yaxis, 6)
     ax.set_xlabel("random jumps on the path")
     ax.set_ylabel(f"mean P&L ({CCY})")
-    legend_below(fig, ax, handles, labels, ncol, title="bars: $\\pm$2 s.e.; empty bins left out")
+    title = "bars: $\\pm$2 s.e.; empty bins left out"
+    if plan.get("fixed"):
+        title = f"{plan['fixed']}; {title}"
+    legend_below(fig, ax, handles, labels, ncol, title=title)
     return fig
 
 

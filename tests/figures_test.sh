@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# scripts/figures.py end to end: runs three shipped experiments (small), draws their figures and checks
-# that the expected PDFs and PNGs exist and are what they say, that --only naming a figure the file
-# cannot have exits 2, and that a missing file exits 2. Skipped (77) without python3, h5py and
-# matplotlib.   usage: figures_test.sh PATH/TO/hedgelab
+# scripts/figures.py end to end: runs six shipped experiments (small), draws their figures and checks
+# that the expected PDFs and PNGs exist and are what they say, that the jump and stress studies get
+# their figures (std_vs_rebalances with the jump residual for merton_stress; tails against the gap
+# size at 99% and 99.9% for crash_gap; a string axis as categorical x), that --only naming a figure
+# the file cannot have exits 2, and that a missing file exits 2. Skipped (77) without python3, h5py
+# and matplotlib.   usage: figures_test.sh PATH/TO/hedgelab
 set -u
 HEDGELAB=${1:?usage: figures_test.sh PATH/TO/hedgelab}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,13 +31,31 @@ run_study() {  # name experiment paths [extra --set ...]
   fi
 }
 
-draw() {  # name
+draw() {  # name [figures.py options...]
   local name=$1 out
-  if ! out=$(python3 "$FIGURES" "$TMP/$name.h5" -o "$TMP/$name" 2>&1); then
+  shift
+  if ! out=$(python3 "$FIGURES" "$TMP/$name.h5" -o "$TMP/$name" "$@" 2>&1); then
     fail "figures.py $name: $out"
     return 1
   fi
   printf '%s\n' "$out" | sed "s|$TMP/||g; s|^|  $name: |"
+  DRAWN=$out
+}
+
+plan_check() {  # name python: asserts on `s` (figures.Study of the file) and `m` (the module)
+  local name=$1 out
+  if ! out=$(python3 - "$FIGURES" "$TMP/$name.h5" "$2" 2>&1 <<'PY'
+import argparse, importlib.util, sys
+spec = importlib.util.spec_from_file_location("figures", sys.argv[1])
+m = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(m)
+s = m.Study(sys.argv[2])
+args = argparse.Namespace(stat="std")
+exec(sys.argv[3])
+PY
+  ); then
+    fail "$name: plan check: $(printf '%s' "$out" | tail -1)"
+  fi
 }
 
 is_pdf() { [ -s "$1" ] && [ "$(head -c 5 "$1")" = "%PDF-" ]; }
@@ -78,6 +98,52 @@ fi
 if run_study bands bands 5000 && draw bands; then
   expect bands std_vs_rebalances distributions frontier
   expect_absent bands tails qq heatmap
+fi
+
+# The jump and stress studies. merton_stress: 5 intensities x 2 hedgers are 10 lines, so only the
+# Merton hedger's 5 (those with a jump residual) are drawn, each with its residual level.
+if run_study ms merton_stress 2000 --set 'hedge.rebalances=[12, 48]' &&
+   draw ms --only std_vs_rebalances,tails,jumps; then
+  expect ms std_vs_rebalances tails jumps
+  case $DRAWN in *"the 5 with a jump residual shown"*) ;; *) fail "ms: std_vs_rebalances did not keep the jump-residual lines: $DRAWN" ;; esac
+  plan_check ms '
+p = m.plan_std_vs_rebalances(s, args)
+jr = s.col("jump_residual_std")
+assert len(p["groups"]) == 5, p["groups"]
+assert all(jr[i] == jr[i] for _, g in p["groups"] for i in g), "a line without a jump residual"
+assert p["fixed"] == "Merton hedger", p["fixed"]
+t = m.plan_tails(s, args)
+assert t["axis"] == "market_jump_intensity", t["axis"]
+assert [lv for lv, _ in t["levels"]] == ["99", "999"], t["levels"]
+for a in ("market_model", "hedge_model", "market_regime_volatilities", "market_regime_rates"):
+    assert not s.is_numeric(a), a + " read as numbers"
+assert s.label(["hedge_model"], ("merton",)) == "Merton hedger"
+'
+fi
+# crash_gap: tails against the gap size (3 sizes x 5 policies), the 15 single points of the frontier
+# split into colour (policy) and marker (gap size)
+if run_study cg crash_gap 2000 && draw cg; then
+  expect cg distributions frontier tails qq
+  expect_absent cg std_vs_rebalances heatmap jumps
+  plan_check cg '
+t = m.plan_tails(s, args)
+assert t["axis"] == "stress_gap_size", t["axis"]
+assert [lv for lv, _ in t["levels"]] == ["99", "999"], t["levels"]
+assert len(t["groups"]) == 5 and all(len(g) == 3 for _, g in t["groups"]), t["groups"]
+assert m.axis_label("stress_gap_size") == "gap size (fraction of spot)"
+f = m.plan_frontier(s, args)
+assert f["split"] and len(f["split"]["policies"]) == 5 and len(f["split"]["scenarios"]) == 3, f["split"]
+'
+fi
+# a string axis (the regime volatility pair) as the tails x axis: categorical
+if run_study vr vol_regime 1000 --set 'market.regime_volatilities=[[0.15, 0.45], [0.2, 0.3]]' --set hedge.rebalances=26 &&
+   draw vr --only tails --format png; then
+  is_png "$TMP/vr/tails.png" || fail "vr/tails.png missing or not a PNG"
+  plan_check vr '
+t = m.plan_tails(s, args)
+assert t["axis"] == "market_regime_volatilities", t["axis"]
+assert t["order"] == ["0.15/0.45", "0.2/0.3"], t["order"]
+'
 fi
 
 # --only and --format: just the figure asked for, in the format asked for
