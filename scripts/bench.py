@@ -5,7 +5,8 @@ Measured in one run, on this machine:
   1. the Derman-Kamal study, whole process (`hedgelab run experiments/derman_kamal.toml`), against
      QuantLib's DiscreteHedging example (Debian package quantlib-examples), which runs the same study;
   2. `hedgelab bench` (simulate + hedge only, path-steps/s) on every backend available: 1e6 x 84 on the
-     CPU, 1e7 x 252 on CUDA;
+     CPU, 1e7 x 252 on CUDA, for every path model (gbm, merton, kou, heston, regime; Black-Scholes
+     hedger), with each model's throughput as a fraction of gbm's measured in the same run;
   3. the vectorised NumPy baseline (scripts/numpy_baseline.py, one core) on 1e6 paths x 84 steps.
 Each figure is appended as one JSON line to results/bench/records.jsonl (machine, backend, precision,
 commit) and a summary is printed.
@@ -64,6 +65,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=5, help="runs per whole-process timing (median reported)")
     ap.add_argument("--no-numpy", action="store_true", help="skip the NumPy baseline")
     ap.add_argument("--out", default=str(ROOT / "results" / "bench" / "records.jsonl"))
+    ap.add_argument("--models", default="gbm,merton,kou,heston,regime", help="path models for hedgelab bench")
     args = ap.parse_args()
     if not HEDGELAB.exists():
         sys.exit("build/hedgelab is missing: run scripts/build.sh first")
@@ -87,10 +89,17 @@ def main():
     info = subprocess.run([str(HEDGELAB), "info"], capture_output=True, text=True).stdout
     backends = ["cpu"] + (["cuda"] if "cuda device 0" in info else [])
     for b in backends:
-        out = subprocess.run([str(HEDGELAB), "bench", "--backend", b, "--json"], capture_output=True, text=True,
-                             check=True).stdout
-        for line in out.splitlines():
-            records.append({**base, **json.loads(line)})
+        gbm_rate = None
+        for model in args.models.split(","):
+            out = subprocess.run([str(HEDGELAB), "bench", "--backend", b, "--model", model, "--repeat", "5", "--json"],
+                                 capture_output=True, text=True, check=True).stdout
+            for line in out.splitlines():
+                rec = {**base, **json.loads(line)}
+                if model == "gbm":
+                    gbm_rate = rec["path_steps_per_s"]
+                elif gbm_rate:
+                    rec["fraction_of_gbm"] = round(rec["path_steps_per_s"] / gbm_rate, 3)
+                records.append(rec)
 
     # 3. The NumPy baseline, one core, 1e6 x 84.
     if not args.no_numpy:
