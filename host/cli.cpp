@@ -2,8 +2,10 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -51,6 +53,27 @@ class ProgressBar {
   std::chrono::steady_clock::time_point start_;
 };
 
+// Ctrl-C (SIGINT) and SIGTERM during a run: the backends stop taking batches, the run throws
+// Interrupted, and nothing is written (the HDF5 file only ever appears by rename when complete).
+std::atomic<bool> g_stop{false};
+extern "C" void on_stop_signal(int) { g_stop.store(true); }
+
+struct StopSignals {
+  struct sigaction old_int {}, old_term {};
+  StopSignals() {
+    g_stop.store(false);
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+  }
+  ~StopSignals() {
+    sigaction(SIGINT, &old_int, nullptr);
+    sigaction(SIGTERM, &old_term, nullptr);
+  }
+};
+
 int cmd_run(const std::string& experiment, std::string output, const std::vector<std::string>& sets,
             const std::string& backend, int threads, std::int64_t batch, bool quiet, std::ostream& out) {
   Study study = load_study(experiment, sets);
@@ -64,6 +87,8 @@ int cmd_run(const std::string& experiment, std::string output, const std::vector
   check_output_path(output);
   ProgressBar bar(!quiet && isatty(STDERR_FILENO));
   opt.progress = [&](std::int64_t done, std::int64_t total) { bar.update(done, total); };
+  StopSignals signals;
+  opt.stop = &g_stop;
   RunResult r = execute_run(study, std::move(prepared), opt);
   bar.finish();
   write_results_h5(r, output);
@@ -208,6 +233,9 @@ int hedgelab_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   } catch (const InputError& e) {
     err << "error: " << e.what() << "\n";
     return 2;
+  } catch (const Interrupted& e) {
+    err << e.what() << "\n";
+    return 130;  // 128 + SIGINT, as a shell reports a job stopped by Ctrl-C
   } catch (const std::exception& e) {
     err << "error: " << e.what() << "\n";
     return 1;

@@ -79,6 +79,7 @@ RunResult execute_run(const Study& study, PreparedRun prepared, const RunOptions
   BackendOptions bo;
   bo.threads = opt.threads;
   bo.batch = opt.batch;
+  bo.stop = opt.stop;
   if (opt.progress) bo.progress = [&](std::int64_t done) { opt.progress(done, study.paths); };
   SimOutput local;
   SimOutput& out = raw ? *raw : local;
@@ -87,6 +88,7 @@ RunResult execute_run(const Study& study, PreparedRun prepared, const RunOptions
   else
     simulate_cpu(plan.job, bo, out);
 
+  if (opt.stop && opt.stop->load()) throw Interrupted();
   // A P&L that overflowed double precision is reported, never reduced into NaN statistics.
   const int ncells = static_cast<int>(plan.job.cells.size());
   for (int c = 0; c < ncells; ++c) {

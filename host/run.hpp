@@ -1,6 +1,8 @@
 #pragma once
 #include <cstdint>
+#include <atomic>
 #include <functional>
+#include <stdexcept>
 #include <string>
 
 #include "host/plan.hpp"
@@ -9,11 +11,17 @@
 
 namespace hl {
 
+// A run stopped by Ctrl-C (RunOptions::stop): nothing is written.
+struct Interrupted : std::runtime_error {
+  Interrupted() : std::runtime_error("interrupted: no results written") {}
+};
+
 struct RunOptions {
   std::string backend = "auto";  // auto | cpu | cuda
   int threads = 0;                // CPU threads; 0 = all
   std::int64_t batch = 0;         // paths per work item; 0 = backend default
   std::function<void(std::int64_t done, std::int64_t total)> progress;
+  const std::atomic<bool>* stop = nullptr;  // set from a signal handler: the run throws Interrupted
 };
 
 // "cpu" or "cuda" for a requested backend; InputError for an unknown name or cuda with no device.

@@ -1,6 +1,7 @@
 #pragma once
 // Host-side interface of the two backends. Both run hedge_path() for every path and cell and fill
 // per-path arrays laid out [cell][path]; results do not depend on threads or batch size.
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -86,6 +87,9 @@ struct BackendOptions {
   int threads = 0;          // CPU worker threads; 0 = all hardware threads
   std::int64_t batch = 0;   // paths per work item; 0 = backend default
   std::function<void(std::int64_t paths_done)> progress;  // called on the calling thread
+  // When set (Ctrl-C), no further batch starts and the backend returns early; its output is then
+  // incomplete and must be discarded (execute_run throws Interrupted).
+  const std::atomic<bool>* stop = nullptr;
 };
 
 void simulate_cpu(const SimJob& job, const BackendOptions& opt, SimOutput& out);

@@ -119,8 +119,13 @@ void simulate_cpu(const SimJob& job, const BackendOptions& opt, SimOutput& out) 
   const auto paths_fn = std::strcmp(cpu_simd(), "avx2") == 0 ? hedge_paths_avx2 : hedge_paths_scalar;
   auto worker = [&] {
     for (std::int64_t b; (b = next_batch.fetch_add(1)) < nbatches;) {
+      if (opt.stop && opt.stop->load()) {
+        done.store(n);  // releases the reporting thread
+        return;
+      }
       const std::int64_t p0 = b * batch, p1 = std::min(n, p0 + batch);
       for (const Pass& pass : passes) {
+        if (opt.stop && opt.stop->load()) break;  // the batch is abandoned; the run throws
         const std::size_t at = static_cast<std::size_t>(pass.first) * n;
         const CpuOut o{out.pnl.data() + at,
                        out.cost.data() + at,

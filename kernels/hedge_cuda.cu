@@ -142,8 +142,10 @@ void simulate_cuda(const SimJob& job, const BackendOptions& opt, SimOutput& out)
 
   std::int64_t done = 0;
   for (std::int64_t p0 = 0; p0 < n; p0 += cap) {
+    if (opt.stop && opt.stop->load()) return;  // Ctrl-C: the caller discards the partial output
     const std::int64_t m = std::min(cap, n - p0);
     for (std::size_t k = 0; k < passes.size(); ++k) {
+      if (opt.stop && opt.stop->load()) return;
       const Pass& pass = passes[k];
       const int threads = 128;
       const unsigned blocks = static_cast<unsigned>((m + threads - 1) / threads);
