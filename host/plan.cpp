@@ -65,7 +65,8 @@ void need_kou(const CellConfig& c, const std::string& why) {
 }
 
 // What single-key validation cannot see: the parameters a cell's model and overlays need.
-void check_model(const CellConfig& c, double T, const std::string& where) {
+void check_model(const CellConfig& c, double T, std::int64_t M, const std::string& where) {
+  const double dt = T / static_cast<double>(M);
   const std::string model = model_names()[c.model];
   const std::string why = fmt::format("market.model '{}' ({})", model, where);
   if (c.model == kModelMerton) need_merton(c, why);
@@ -90,6 +91,11 @@ void check_model(const CellConfig& c, double T, const std::string& where) {
     if (c.vol_shift_time >= T)
       throw InputError(fmt::format("stress.vol_shift_time: {} is not before the horizon {} ({})", c.vol_shift_time, T,
                                    where));
+    // The shift acts on the steps that start at or after it: one starting within the last step acts on none.
+    if (std::ceil(c.vol_shift_time / dt - 1e-9) >= static_cast<double>(M))
+      throw InputError(fmt::format("stress.vol_shift_time: {} is after the start of the last grid step ({}): no step "
+                                   "would have the new volatility ({})",
+                                   c.vol_shift_time, (M - 1) * dt, where));
   }
   const std::string hm = hedge_model_names()[c.hedge_model];
   const std::string hwhy = fmt::format("hedge.model '{}' ({})", hm, where);
@@ -154,14 +160,15 @@ void fill_market(PathParams& P, const CellConfig& c, double dt, const std::strin
     const double ldt = jm.lambda * dt;
     std::vector<double> term{std::exp(-ldt)};
     for (int k = 1; k <= 64; ++k) term.push_back(term.back() * ldt / k);
+    // The tail beyond k is 1 - sum_{i <= k} term[i]; when the 65 terms themselves miss mass (lambda dt
+    // far beyond any cap), the count is refused below.
+    double head = 0.0;
+    for (double t : term) head += t;
     int kmax = 0;
-    for (;; ++kmax) {
-      double tail = 0.0;
-      for (std::size_t k = kmax + 1; k < term.size(); ++k) tail += term[k];
-      if (tail < 1e-13 || kmax >= 64) break;
+    for (double below = term[0]; kmax < 64 && 1.0 - below >= 1e-13; below += term[++kmax]) {
     }
     kmax = std::max(kmax, 1);
-    if (kmax > kMaxJumpsPerStep)
+    if (kmax > kMaxJumpsPerStep || 1.0 - head >= 1e-13)
       throw InputError(fmt::format(
           "market.jump_intensity: {} jumps a year on steps of {:.4g} years need more than {} jumps per step ({}); "
           "set market.steps higher",
@@ -242,6 +249,10 @@ void fill_market(PathParams& P, const CellConfig& c, double dt, const std::strin
       w *= lt / n++;
       cdf += w;
     }
+    if (1.0 - cdf > 1e-12)
+      throw InputError(fmt::format("market.jump_intensity: Merton's series needs more than 200 terms for {} jumps a "
+                                   "year over {} years ({})",
+                                   jh.lambda, M * dt, where));
     P.mh_terms = n;
   }
 }
@@ -251,7 +262,7 @@ constexpr int kTableNx = 256;  // nodes per hedge-ratio table row
 // Rows of the kou / min_variance hedger's table for one path group (layout in params.hpp): every
 // option, every grid date before its expiry, x = log(S/K) over +-(8 sigma_tot sqrt(tau) + 4 sd(Y)).
 std::vector<double> build_table(const PathParams& P, const JumpParams& jh, GridRatio what) {
-  const int M = P.steps, row = 2 + 4 * kTableNx;
+  const int M = P.steps, row = kTableHeader + 4 * kTableNx;
   std::vector<double> t(static_cast<std::size_t>(P.n_book) * (M + 1) * row, 0.0);
   double ey2 = 0.0;  // E[Y^2]
   if (jh.kind == JumpKind::kMerton) ey2 = jh.jump_mean * jh.jump_mean + jh.jump_std * jh.jump_std;
@@ -267,18 +278,25 @@ std::vector<double> build_table(const PathParams& P, const JumpParams& jh, GridR
     for (std::size_t w; (w = next.fetch_add(1)) < work.size();) {
       const auto [i, j] = work[w];
       const double tau = (P.book[i].expiry_step - j) * P.dt;
+      // x = c sinh(u): near expiry the delta turns over a width sigma sqrt(tau) while jumps reach far,
+      // so the nodes are dense at the money and sparse in the tails.
       const double L = 8.0 * std::sqrt(var * tau) + 4.0 * std::sqrt(ey2);
-      const double h = 2.0 * L / (kTableNx - 1);
-      for (int k = 0; k < kTableNx; ++k) x[k] = -L + k * h;
+      const double c = std::max(jh.sigma * std::sqrt(tau), 1e-6);
+      const double U = std::asinh(L / c), du = 2.0 * U / (kTableNx - 1);
+      for (int k = 0; k < kTableNx; ++k) x[k] = c * std::sinh(-U + k * du);
       call_grid(jh, P.rate, tau, what, x, ratio, dratio, price, dprice);
       double* r = t.data() + (static_cast<std::size_t>(i) * (M + 1) + j) * row;
-      r[0] = -L;
-      r[1] = 1.0 / h;
+      r[0] = -U;
+      r[1] = 1.0 / du;
+      r[2] = c;
+      r[3] = x[kTableNx - 1];
       for (int k = 0; k < kTableNx; ++k) {
-        r[2 + 4 * k] = ratio[k];
-        r[3 + 4 * k] = dratio[k];
-        r[4 + 4 * k] = price[k];
-        r[5 + 4 * k] = dprice[k];
+        const double dxdu = c * std::cosh(-U + k * du);
+        double* node = r + kTableHeader + 4 * k;
+        node[0] = ratio[k];
+        node[1] = dratio[k] * dxdu;
+        node[2] = price[k];
+        node[3] = dprice[k] * dxdu;
       }
     }
   };
@@ -389,7 +407,7 @@ Plan make_plan(const Study& s) {
   for (std::size_t cidx = 0; cidx < ncells; ++cidx) {
     const CellConfig c = cell_config(s, cidx);
     const std::string where = fmt::format("cell {}", cidx);
-    check_model(c, T, where);
+    check_model(c, T, M, where);
 
     // The path group: its simulated market and its book.
     std::vector<double> key{c.spot,
@@ -518,7 +536,7 @@ Plan make_plan(const Study& s) {
       if (tfresh) {
         PathGroup& g = job.groups[group];
         tit->second = static_cast<long long>(g.tables.size());
-        const double rows = static_cast<double>(s.book.size()) * static_cast<double>(M + 1) * (2 + 4 * kTableNx);
+        const double rows = static_cast<double>(s.book.size()) * static_cast<double>(M + 1) * (kTableHeader + 4 * kTableNx);
         if (static_cast<double>(g.tables.size()) + rows > 2.5e8)
           throw InputError(fmt::format("hedge.model: the '{}' hedger's tables would need more than 2 GB on {} grid "
                                        "steps; lower market.steps ({})",

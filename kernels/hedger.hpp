@@ -33,27 +33,31 @@ HL_HD void merton_call(const PathParams& P, const CellParams& c, double tau, dou
   }
 }
 
-// A call of quantity 1 from the cell's table (rows of PathParams::tables): cubic Hermite in
-// x = log(S/K) on the row's grid. Beyond the grid the ratio is the end value, and the price goes on
-// linearly in S from the end (C ~ S - K e^{-r tau} deep in the money, 0 far out of it).
+// A call of quantity 1 from the cell's table (rows of PathParams::tables): cubic Hermite in u, where
+// x = log(S/K) = c sinh(u). Beyond the grid the ratio is the end value; above it the price goes on
+// linearly in S from the end (C ~ S - K e^{-r tau} deep in the money), below it stays at the end value
+// (about 0 far out of the money; a put follows by parity).
 template <bool WantPrice, class R>
 HL_HD void table_call(const PathParams& P, const CellParams& c, int i, int j, double log_k, double strike, R log_s,
                       R s, R& ratio, R& price) {
   const R zero = R{} + 0.0;
-  const double* row = P.tables + c.table + static_cast<long long>(i * (P.steps + 1) + j) * (2 + 4 * P.table_nx);
-  const double x0 = row[0], inv_h = row[1], h = 1.0 / inv_h;
+  const double* row =
+      P.tables + c.table + static_cast<long long>(i * (P.steps + 1) + j) * (kTableHeader + 4 * P.table_nx);
+  const double u0 = row[0], inv_h = row[1], scale = row[2], x_end = row[3], h = 1.0 / inv_h;
   const R x = log_s - log_k;
-  const R u = vmin(vmax((x - x0) * inv_h, zero), zero + (P.table_nx - 1));
+  const R z = x * (1.0 / scale), az = vabs(z);
+  const R asinh_az = vlog(az + vsqrt(az * az + 1.0));  // asinh(|z|), by symmetry
+  const R uz = vselect(vgt(zero, z), zero - asinh_az, asinh_az);
+  const R u = vmin(vmax((uz - u0) * inv_h, zero), zero + (P.table_nx - 1));
   const R k = vmin(vfloor(u), zero + (P.table_nx - 2));
   const R t = u - k, t2 = t * t, t3 = t2 * t;
   const R h00 = 2.0 * t3 - 3.0 * t2 + 1.0, h10 = (t3 - 2.0 * t2 + t) * h, h01 = 3.0 * t2 - 2.0 * t3, h11 = (t3 - t2) * h;
-  const double* d = row + 2;
+  const double* d = row + kTableHeader;
   const R at = 4.0 * k;
   ratio = h00 * vgather(d, at) + h10 * vgather(d, at + 1.0) + h01 * vgather(d, at + 4.0) + h11 * vgather(d, at + 5.0);
   if constexpr (WantPrice) {
     price = strike * (h00 * vgather(d, at + 2.0) + h10 * vgather(d, at + 3.0) + h01 * vgather(d, at + 6.0) +
                       h11 * vgather(d, at + 7.0));
-    const double x_end = x0 + (P.table_nx - 1) * h;
     const double p_end = strike * d[4 * (P.table_nx - 1) + 2];
     price = vselect(vgt(x, zero + x_end), p_end + (s - strike * exp(x_end)), price);
   }

@@ -9,6 +9,7 @@ constexpr int kMaxBook = 16;           // options in one book
 constexpr int kMaxCellsPerPass = 16;     // cells hedged on one simulation of a path: CUDA (registers)
 constexpr int kMaxCellsPerPassCpu = 64;  // the same on the CPU, where the cells' state sits in L1
 constexpr int kMaxSteps = 10'000'000;  // simulation grid steps
+constexpr int kTableHeader = 4;       // doubles before the nodes of a hedge-ratio table row
 constexpr int kMaxJumpsPerStep = 16;   // jump counts per step are capped here (the host checks that the
                                        // Poisson tail beyond the cap is below 1e-13)
 
@@ -97,9 +98,11 @@ struct PathParams {
   const double* discount;      // exp(-r t_j)
   const double* sqrt_tau;      // [n_book][steps + 1]: sqrt(T_i - t_j), 0 from the option's expiry on
   const double* inv_sqrt_tau;  // [n_book][steps + 1]: 1 / sqrt(T_i - t_j), 0 from expiry on
-  // Hedge-ratio tables (kou, min_variance hedgers): rows of 2 + 4 table_nx doubles per (table, option,
-  // step): x0, 1/h, then per node x = x0 + k h of log(S/K): ratio, d ratio/dx, price/K, d(price/K)/dx
-  // for a call of quantity 1. A cell's table starts at CellParams::table.
+  // Hedge-ratio tables (kou, min_variance hedgers): rows of kTableHeader + 4 table_nx doubles per (table,
+  // option, step). Nodes are uniform in u, with log(S/K) = x = c sinh(u): dense at the money (spacing
+  // about c du, c = sigma_h sqrt(tau)), sparse in the tails. Header: u0, 1/du, c, x_end (the last node's
+  // x); then per node u_k = u0 + k du: ratio, d ratio/du, price/K, d(price/K)/du for a call of quantity
+  // 1. A cell's table starts at CellParams::table.
   const double* tables;
   int table_nx;
 };

@@ -260,31 +260,60 @@ TEST_CASE("models: the std of Merton-hedged P&L under Merton jumps falls to the 
 
 TEST_CASE("models: the kernel's kou and min-variance tables and Merton series match the host's prices") {
   // Each hedger's ratio and book value at grid dates and spots across the table (and beyond it), against
-  // host/pricing.cpp evaluated point by point.
+  // host/pricing.cpp evaluated point by point: on a coarse grid, and on a fine one up to the last step
+  // with large jumps, where the delta turns over sigma sqrt(dt) = 0.3% of log-moneyness.
   struct Case {
-    const char* market;
+    std::string market;
     const char* hedge;
+    double T;
+    int steps;
   };
-  for (const Case& k : {Case{kKou, "kou"}, Case{kKou, "min_variance"}, Case{kMerton, "merton"},
-                        Case{kMerton, "min_variance"}}) {
+  const std::string heavy_kou =
+      "model = \"kou\"\njump_intensity = 3.0\njump_up_probability = 0.4\neta_up = 4.0\neta_down = 2.5";
+  for (const Case& k : {Case{kKou, "kou", 0.5, 50}, Case{kKou, "min_variance", 0.5, 50}, Case{kMerton, "merton", 0.5, 50},
+                        Case{kMerton, "min_variance", 0.5, 50}, Case{heavy_kou, "kou", 0.0625, 252},
+                        Case{heavy_kou, "min_variance", 0.0625, 252}}) {
     CAPTURE(k.market);
     CAPTURE(k.hedge);
-    const Plan plan = make_plan(model_study(k.market, 0.5, 50, 1000, std::string("model = \"") + k.hedge + "\"\n"));
+    const Plan plan = make_plan(model_study(k.market, k.T, k.steps, 1000, std::string("model = \"") + k.hedge + "\"\n"));
     const PathParams P = host_params(plan.job.groups[0]);
     const CellParams& c = plan.job.cells[0];
     const JumpParams jh = hedger_jumps(plan.configs[0], c.hedge_vol);
     const bool mv = c.hedge_model == kHedgeMinVariance;
-    for (int j : {0, 17, 49})
-      for (double S : {40.0, 80.0, 97.0, 100.0, 103.5, 125.0, 250.0}) {
+    for (int j : {0, k.steps / 3, k.steps - 10, k.steps - 2, k.steps - 1})
+      for (double S : {40.0, 80.0, 97.0, 99.5, 100.0, 100.3, 103.5, 125.0, 250.0}) {
         CAPTURE(j);
         CAPTURE(S);
-        const double tau = 0.5 - j * P.dt;
+        const double tau = k.T - j * P.dt;
         const PriceDelta pd = jump_price(true, S, 100.0, 0.05, tau, jh);
         const double ratio = mv ? min_variance_ratio(true, S, 100.0, 0.05, tau, jh) : pd.delta;
         // The book is one sold call: hedge = +ratio, value = -price.
-        CHECK(book_hedge_model(P, c, j, std::log(S), S) == doctest::Approx(ratio).epsilon(2e-5).scale(1.0));
+        CHECK(book_hedge_model(P, c, j, std::log(S), S) == doctest::Approx(ratio).epsilon(1e-5).scale(1.0));
         const double value = book_value_model(P, c, j, std::log(S), S);
         CHECK(value == doctest::Approx(-pd.price).epsilon(1e-4).scale(100.0));
       }
   }
+}
+
+TEST_CASE("models: a jump count beyond the per-step cap and a shift inside the last step are refused") {
+  auto message = [](const Study& s) {
+    try {
+      make_plan(s);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("<no InputError>");
+  };
+  // lambda dt = 250: almost all the Poisson mass lies beyond any cap (once read as one jump a step).
+  CHECK(message(model_study("model = \"merton\"\njump_intensity = 1000.0\njump_mean = 0.0\njump_std = 0.1", 0.25, 1))
+            .find("market.jump_intensity: 1000 jumps a year") != std::string::npos);
+  // lambda dt = 5: more than 16 jumps in a step with probability above 1e-13.
+  CHECK(message(model_study("model = \"merton\"\njump_intensity = 100.0\njump_mean = 0.0\njump_std = 0.1", 0.25, 5))
+            .find("need more than 16 jumps per step") != std::string::npos);
+  CHECK_NOTHROW(make_plan(model_study("model = \"merton\"\njump_intensity = 100.0\njump_mean = 0.0\njump_std = 0.1", 0.25, 100)));
+  // Eight steps of 0.125: a shift at 0.9 starts no step; at 0.875 it starts the last one.
+  CHECK(message(model_study("model = \"gbm\"", 1.0, 8, 1000, "[stress]\nvol_shift_time = 0.9\nvol_shift_to = 0.5\n"))
+            .find("stress.vol_shift_time: 0.9 is after the start of the last grid step") != std::string::npos);
+  const Plan last = make_plan(model_study("model = \"gbm\"", 1.0, 8, 1000, "[stress]\nvol_shift_time = 0.875\nvol_shift_to = 0.5\n"));
+  CHECK(last.job.groups[0].params.shift_step == 8);
 }
