@@ -22,63 +22,7 @@ bool finite(double v) { return std::isfinite(v); }
 // ------------------------------------------------------------------------------------------------
 // Quadrature
 
-// The n-point Gauss-Legendre rule on [-1, 1]: each root of P_n is polished by Newton's method from
-// Tricomi's estimate (1 - 1/(8n^2) + 1/(8n^3)) cos(pi (4k - 1) / (4n + 2)), and w_k = 2 / ((1 - x_k^2)
-// P_n'(x_k)^2) (Abramowitz & Stegun 22.16.6, 25.4.29).
-class LegendreRule {
- public:
-  explicit LegendreRule(int n) : x_(n), w_(n) {
-    const double nn = n;
-    for (int k = 1; k <= n; ++k) {
-      double x = (1.0 - 1.0 / (8.0 * nn * nn) + 1.0 / (8.0 * nn * nn * nn)) *
-                 std::cos(kPi * (4.0 * k - 1.0) / (4.0 * nn + 2.0));
-      for (int it = 0; it < 30; ++it) {
-        const std::pair<double, double> p = legendre(n, x);
-        const double step = p.first / p.second;
-        x -= step;
-        if (std::fabs(step) < 1e-15) break;
-      }
-      const double dp = legendre(n, x).second;
-      x_[k - 1] = x;
-      w_[k - 1] = 2.0 / ((1.0 - x * x) * dp * dp);
-    }
-  }
-  // Appends the nodes and weights of the rule mapped to [a, b].
-  void append(double a, double b, std::vector<double>& nodes, std::vector<double>& weights) const {
-    const double c = 0.5 * (a + b), h = 0.5 * (b - a);
-    for (std::size_t i = 0; i < x_.size(); ++i) {
-      nodes.push_back(c + h * x_[i]);
-      weights.push_back(h * w_[i]);
-    }
-  }
-
- private:
-  // (P_n(x), P_n'(x)) by Bonnet's recurrence (k + 1) P_{k+1} = (2k + 1) x P_k - k P_{k-1} and
-  // P_n' = n (x P_n - P_{n-1}) / (x^2 - 1).
-  static std::pair<double, double> legendre(int n, double x) {
-    double prev = 1.0, cur = x;
-    for (int k = 1; k < n; ++k) {
-      const double next = ((2.0 * k + 1.0) * x * cur - k * prev) / (k + 1.0);
-      prev = cur;
-      cur = next;
-    }
-    return {cur, n * (x * cur - prev) / (x * x - 1.0)};
-  }
-  std::vector<double> x_, w_;
-};
-
-const LegendreRule& gl20() {
-  static const LegendreRule r(20);
-  return r;
-}
-const LegendreRule& gl12() {
-  static const LegendreRule r(12);
-  return r;
-}
-const LegendreRule& gl16() {
-  static const LegendreRule r(16);
-  return r;
-}
+using theory_detail::gauss_legendre;
 
 // ------------------------------------------------------------------------------------------------
 // Complex helpers accurate near 0 (the Heston exponent for small xi, short maturities).
@@ -319,7 +263,7 @@ class JumpFourier {
     if (j.kind == JumpKind::kMerton && lam > 0.0 && j.jump_std > 0.0) h = std::min(h, 3.0 / j.jump_std);
     const double U = std::sqrt(80.0) / (j.sigma * std::sqrt(tau));
     if (!(pole > 0.0) || !(h > 0.0) || !finite(U) || !finite(m2)) return;  // ok_ stays false (eta1 <= 2: no moments)
-    const LegendreRule& g = gl20();
+    const theory_detail::GaussLegendreRule& g = gauss_legendre(20);
     std::vector<double> u, w;
     // First panel pole / 8, then [a, 1.25 a] up to the width h (coarser grading lost 1e-9 of delta at
     // lambda tau = 20, eta1 = 1.2 against adaptive quadrature).
@@ -680,7 +624,7 @@ class HedgeVariance {
     nodes_.clear();
     weights_.clear();
     for (std::size_t i = 0; i + 1 < cuts_.size(); ++i)
-      if (cuts_[i + 1] - cuts_[i] > 1e-12 * coarse) gl12().append(cuts_[i], cuts_[i + 1], nodes_, weights_);
+      if (cuts_[i + 1] - cuts_[i] > 1e-12 * coarse) gauss_legendre(12).append(cuts_[i], cuts_[i + 1], nodes_, weights_);
     double s = 0.0;
     for (std::size_t i = 0; i < nodes_.size(); ++i) {
       const double L = nodes_[i];
@@ -862,7 +806,7 @@ double merton_hedge_variance(const std::vector<TheoryOption>& book, double S0, d
     s.clear();
     w.clear();
     constexpr int kPanels = 2;
-    for (int p = 0; p < kPanels; ++p) gl16().append(sb * p / kPanels, sb * (p + 1) / kPanels, s, w);
+    for (int p = 0; p < kPanels; ++p) gauss_legendre(16).append(sb * p / kPanels, sb * (p + 1) / kPanels, s, w);
     for (std::size_t i = 0; i < s.size(); ++i) {
       double f;
       if (!hv.at(b - s[i] * s[i], T, f)) return kNaN;

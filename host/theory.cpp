@@ -4,6 +4,9 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
+#include <string>
+#include <utility>
 
 #include "kernels/black_scholes.hpp"
 
@@ -13,41 +16,10 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kPi = 3.14159265358979323846;
 
-// Nodes and weights of the n-point Gauss-Legendre rule on [-1, 1] (Newton on P_n from the Chebyshev-like
-// first guess cos(pi (i + 3/4) / (n + 1/2)); e.g. Press et al., Numerical Recipes, sec. 4.6).
-template <int n>
-struct GaussLegendre {
-  std::array<double, n> x{}, w{};
-  GaussLegendre() {
-    for (int i = 0; i < (n + 1) / 2; ++i) {
-      double z = std::cos(kPi * (i + 0.75) / (n + 0.5)), dp = 0.0;
-      for (int it = 0; it < 100; ++it) {
-        double p0 = 1.0, p1 = 0.0;
-        for (int k = 1; k <= n; ++k) {  // P_k(z) = ((2k - 1) z P_{k-1} - (k - 1) P_{k-2}) / k
-          const double p2 = p1;
-          p1 = p0;
-          p0 = ((2.0 * k - 1.0) * z * p1 - (k - 1.0) * p2) / k;
-        }
-        dp = n * (z * p0 - p1) / (z * z - 1.0);  // P_n'(z)
-        const double dz = p0 / dp;
-        z -= dz;
-        if (std::fabs(dz) < 1e-16) break;
-      }
-      x[i] = -z;
-      x[n - 1 - i] = z;
-      w[i] = w[n - 1 - i] = 2.0 / ((1.0 - z * z) * dp * dp);
-    }
-  }
-};
-
 constexpr int kNodes = 20;
-const GaussLegendre<kNodes>& rule() {
-  static const GaussLegendre<kNodes> g;
-  return g;
-}
 
 double panel(const std::function<double(double)>& f, double a, double b) {
-  const auto& g = rule();
+  const auto& g = theory_detail::gauss_legendre(kNodes);
   const double mid = 0.5 * (a + b), half = 0.5 * (b - a);
   double s = 0.0;
   for (int i = 0; i < kNodes; ++i) s += g.w[i] * f(mid + half * g.x[i]);
@@ -90,6 +62,57 @@ double horizon(const std::vector<TheoryOption>& book) {
 }  // namespace
 
 namespace theory_detail {
+
+namespace {
+// (P_n(x), P_n'(x)) by Bonnet's recurrence (k + 1) P_{k+1} = (2k + 1) x P_k - k P_{k-1} and
+// P_n' = n (x P_n - P_{n-1}) / (x^2 - 1).
+std::pair<double, double> legendre(int n, double x) {
+  double prev = 1.0, cur = x;
+  for (int k = 1; k < n; ++k) {
+    const double next = ((2.0 * k + 1.0) * x * cur - k * prev) / (k + 1.0);
+    prev = cur;
+    cur = next;
+  }
+  return {cur, n * (x * cur - prev) / (x * x - 1.0)};
+}
+
+GaussLegendreRule make_rule(int n) {
+  GaussLegendreRule r{std::vector<double>(n), std::vector<double>(n)};
+  const double nn = n;
+  for (int k = 1; k <= n; ++k) {
+    double x = (1.0 - 1.0 / (8.0 * nn * nn) + 1.0 / (8.0 * nn * nn * nn)) *
+               std::cos(kPi * (4.0 * k - 1.0) / (4.0 * nn + 2.0));
+    for (int it = 0; it < 30; ++it) {
+      const auto [p, dp] = legendre(n, x);
+      const double step = p / dp;
+      x -= step;
+      if (std::fabs(step) < 1e-15) break;
+    }
+    const double dp = legendre(n, x).second;
+    r.x[k - 1] = x;
+    r.w[k - 1] = 2.0 / ((1.0 - x * x) * dp * dp);
+  }
+  return r;
+}
+}  // namespace
+
+void GaussLegendreRule::append(double a, double b, std::vector<double>& nodes, std::vector<double>& weights) const {
+  const double c = 0.5 * (a + b), h = 0.5 * (b - a);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    nodes.push_back(c + h * x[i]);
+    weights.push_back(h * w[i]);
+  }
+}
+
+const GaussLegendreRule& gauss_legendre(int n) {
+  static const GaussLegendreRule r12 = make_rule(12), r16 = make_rule(16), r20 = make_rule(20);
+  switch (n) {
+    case 12: return r12;
+    case 16: return r16;
+    case 20: return r20;
+    default: throw std::logic_error("gauss_legendre: no rule of " + std::to_string(n) + " nodes");
+  }
+}
 
 double gaussian_moment(double c, double a1, double b1, double a2, double b2, double m, double v) {
   // X = m + sqrt(v) Z: the exponent is quadratic in Z, and E[exp(l Z - alpha Z^2 / 2)] =

@@ -78,6 +78,16 @@ double expected_s2_gamma(double S0, double K, double tau, double r, double mu, d
 double expected_s4_gamma_gamma(double S0, double K1, double tau1, double K2, double tau2, double r, double mu,
                                double sigma, double sigma_h, double t);
 
+// The n-point Gauss-Legendre rule on [-1, 1], for n = 12, 16 or 20 (built once): each root of P_n
+// polished by Newton's method from Tricomi's estimate, w_k = 2 / ((1 - x_k^2) P_n'(x_k)^2) (Abramowitz &
+// Stegun 22.16.6, 25.4.29).
+struct GaussLegendreRule {
+  std::vector<double> x, w;
+  // Appends the nodes and weights of the rule mapped to [a, b].
+  void append(double a, double b, std::vector<double>& nodes, std::vector<double>& weights) const;
+};
+const GaussLegendreRule& gauss_legendre(int n);
+
 // int_a^b f by adaptive composite Gauss-Legendre (20 nodes a panel, a panel bisected until its two
 // halves agree with it to 1e-14 of the whole integral's magnitude; at most 40 levels).
 double integrate(const std::function<double(double)>& f, double a, double b);
