@@ -8,16 +8,7 @@
 
 namespace hl {
 
-struct CpuOut {
-  double* pnl;
-  double* cost;
-  std::uint32_t* trades;
-  double* turnover_shares;
-  double* turnover_notional;
-  double* jump_pnl;        // null when the job records no jumps
-  std::uint32_t* jumps;    // null when the job records no jumps
-  std::int64_t stride;
-};
+using CpuOut = PathArrays;
 
 void hedge_paths_scalar(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
                         std::int64_t p0, std::int64_t p1, const CpuOut& out);

@@ -57,18 +57,7 @@ void hedge_paths_scalar(const PathParams& P, const CellParams* cells, int ncells
   for (std::int64_t p = p0; p < p1; ++p) {
     PhiloxNormals z = philox_normals(P.seed, static_cast<std::uint64_t>(p));
     hedge_path<double, PhiloxNormals, NoLedger, kMaxCellsPerPassCpu>(P, cells, ncells, z, po, NoLedger{}, short_gamma);
-    for (int c = 0; c < ncells; ++c) {
-      const std::int64_t at = c * out.stride + p;
-      out.pnl[at] = po[c].pnl;
-      out.cost[at] = po[c].cost;
-      out.trades[at] = static_cast<std::uint32_t>(po[c].trades);
-      out.turnover_shares[at] = po[c].turnover_shares;
-      out.turnover_notional[at] = po[c].turnover_notional;
-      if (out.jump_pnl) {
-        out.jump_pnl[at] = po[c].jump_pnl;
-        out.jumps[at] = static_cast<std::uint32_t>(po[c].jumps);
-      }
-    }
+    for (int c = 0; c < ncells; ++c) store_path(out, c, p, po[c]);
   }
 }
 

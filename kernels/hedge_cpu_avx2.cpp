@@ -19,16 +19,10 @@ void hedge_paths_avx2(const PathParams& P, const CellParams* cells, int ncells, 
     const int lanes = static_cast<int>(p1 - p < 4 ? p1 - p : 4);
     for (int c = 0; c < ncells; ++c)
       for (int l = 0; l < lanes; ++l) {
-        const std::int64_t at = c * out.stride + p + l;
-        out.pnl[at] = po[c].pnl[l];
-        out.cost[at] = po[c].cost[l];
-        out.trades[at] = static_cast<std::uint32_t>(po[c].trades[l]);
-        out.turnover_shares[at] = po[c].turnover_shares[l];
-        out.turnover_notional[at] = po[c].turnover_notional[l];
-        if (out.jump_pnl) {
-          out.jump_pnl[at] = po[c].jump_pnl[l];
-          out.jumps[at] = static_cast<std::uint32_t>(po[c].jumps[l]);
-        }
+        const PathOutT<d4>& o = po[c];
+        store_path(out, c, p + l,
+                   PathOut{o.pnl[l], o.cost[l], o.trades[l], o.turnover_shares[l], o.turnover_notional[l],
+                           o.jump_pnl[l], o.jumps[l]});
       }
   }
 }

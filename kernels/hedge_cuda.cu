@@ -25,31 +25,15 @@ struct CellPass {
   CellParams c[kMaxCellsPerPass];
 };
 
-struct DeviceOut {
-  double *pnl, *cost, *turnover_shares, *turnover_notional, *jump_pnl;  // jump_pnl, jumps: null without jumps
-  std::uint32_t *trades, *jumps;
-};
-
 // __grid_constant__: the parameters are read in place, not copied to each thread's stack.
 __global__ void hedge_kernel(const __grid_constant__ PathParams P, const __grid_constant__ CellPass pass, int ncells,
-                             double short_gamma, std::int64_t path0, std::int64_t npaths, DeviceOut out) {
+                             double short_gamma, std::int64_t path0, std::int64_t npaths, PathArrays out) {
   const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= npaths) return;
   PhiloxNormals z = philox_normals(P.seed, static_cast<std::uint64_t>(path0 + i));
   PathOut po[kMaxCellsPerPass];
   hedge_path(P, pass.c, ncells, z, po, NoLedger{}, short_gamma);
-  for (int c = 0; c < ncells; ++c) {
-    const std::int64_t at = c * npaths + i;
-    out.pnl[at] = po[c].pnl;
-    out.cost[at] = po[c].cost;
-    out.trades[at] = static_cast<std::uint32_t>(po[c].trades);
-    out.turnover_shares[at] = po[c].turnover_shares;
-    out.turnover_notional[at] = po[c].turnover_notional;
-    if (out.jump_pnl) {
-      out.jump_pnl[at] = po[c].jump_pnl;
-      out.jumps[at] = static_cast<std::uint32_t>(po[c].jumps);
-    }
-  }
+  for (int c = 0; c < ncells; ++c) store_path(out, c, i, po[c]);  // out.stride = npaths
 }
 
 template <class T>
@@ -137,13 +121,14 @@ void simulate_cuda(const SimJob& job, const BackendOptions& opt, SimOutput& out)
   DeviceBuffer<std::uint32_t> d_trades(cap * pass_cells);
   DeviceBuffer<double> d_jpnl(job.jumps ? cap * pass_cells : 0);
   DeviceBuffer<std::uint32_t> d_jumps(job.jumps ? cap * pass_cells : 0);
-  const DeviceOut dout{d_pnl.p,  d_cost.p,   d_tsh.p, d_tno.p, job.jumps ? d_jpnl.p : nullptr,
-                       d_trades.p, job.jumps ? d_jumps.p : nullptr};
+  PathArrays dout{d_pnl.p, d_cost.p, d_trades.p, d_tsh.p, d_tno.p, job.jumps ? d_jpnl.p : nullptr,
+                  job.jumps ? d_jumps.p : nullptr, 0};
 
   std::int64_t done = 0;
   for (std::int64_t p0 = 0; p0 < n; p0 += cap) {
     if (opt.stop && opt.stop->load()) return;  // Ctrl-C: the caller discards the partial output
     const std::int64_t m = std::min(cap, n - p0);
+    dout.stride = m;  // device row c holds this batch's m paths
     for (std::size_t k = 0; k < passes.size(); ++k) {
       if (opt.stop && opt.stop->load()) return;
       const Pass& pass = passes[k];

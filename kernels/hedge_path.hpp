@@ -25,6 +25,20 @@ struct PathOutT {
 };
 using PathOut = PathOutT<double>;
 
+// Writes one path's results for cell c (path index p within the arrays).
+HL_HD void store_path(const PathArrays& out, int c, long long p, const PathOut& o) {
+  const long long at = c * out.stride + p;
+  out.pnl[at] = o.pnl;
+  out.cost[at] = o.cost;
+  out.trades[at] = static_cast<std::uint32_t>(o.trades);
+  out.turnover_shares[at] = o.turnover_shares;
+  out.turnover_notional[at] = o.turnover_notional;
+  if (out.jump_pnl) {
+    out.jump_pnl[at] = o.jump_pnl;
+    out.jumps[at] = static_cast<std::uint32_t>(o.jumps);
+  }
+}
+
 // One line of a path's ledger, for `hedgelab trace`: cell c at grid step j, after its decision (every
 // step, also where it does not trade).
 template <class R>

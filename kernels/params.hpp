@@ -107,6 +107,19 @@ struct PathParams {
   int table_nx;
 };
 
+// Where a backend puts the per-path results of a pass: arrays laid out [cell][path], element (c, p) at
+// c * stride + p (store_path() in hedge_path.hpp writes one path).
+struct PathArrays {
+  double* pnl;
+  double* cost;
+  std::uint32_t* trades;
+  double* turnover_shares;
+  double* turnover_notional;
+  double* jump_pnl;      // null when the job records no jumps
+  std::uint32_t* jumps;  // null when the job records no jumps
+  long long stride;
+};
+
 // One sweep cell: how this hedger trades on the common path.
 struct CellParams {
   int policy;            // Policy
