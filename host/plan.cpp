@@ -401,7 +401,7 @@ Plan make_plan(const Study& s) {
   std::map<std::vector<double>, int> group_of;  // market + book values -> path group
   std::vector<std::pair<double, int>> vols;     // distinct (hedge volatility, hedge model), in order of first use
   std::map<std::tuple<int, int, double>, long long> table_of;  // (group, hedge model, vol) -> table offset
-  std::map<std::vector<double>, double> residual_of;           // group -> jump residual std
+  std::map<int, double> residual_of;                           // path group -> jump residual std
   std::map<std::vector<double>, int> trade_of;  // what moves a cell's trades -> trade index
   const std::size_t ncells = cell_count(s);
   for (std::size_t cidx = 0; cidx < ncells; ++cidx) {
@@ -596,8 +596,7 @@ Plan make_plan(const Study& s) {
                           std::isnan(c.vol_shift_to);
     double jr = nan;
     if (residual) {
-      const std::vector<double> rkey{static_cast<double>(group)};
-      auto [rit, rfresh] = residual_of.try_emplace(rkey, nan);
+      auto [rit, rfresh] = residual_of.try_emplace(group, nan);
       if (rfresh) rit->second = std::sqrt(merton_hedge_variance(tbook, c.spot, c.rate, jh));
       jr = rit->second;
     }

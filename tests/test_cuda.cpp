@@ -18,6 +18,22 @@ static std::size_t rc_cells(const Study& s) {
   return n;
 }
 
+// The same study on both backends, with the per-path arrays.
+struct BothRuns {
+  SimOutput cpu_raw, gpu_raw;
+  RunResult cpu, gpu;
+};
+static BothRuns run_both(const Study& s, std::int64_t gpu_batch = 0) {
+  RunOptions cpu, gpu;
+  cpu.backend = "cpu";
+  gpu.backend = "cuda";
+  gpu.batch = gpu_batch;
+  BothRuns b;
+  b.cpu = run_study(s, cpu, &b.cpu_raw);
+  b.gpu = run_study(s, gpu, &b.gpu_raw);
+  return b;
+}
+
 TEST_CASE("cuda: Philox on the device matches ours on the host and cuRAND's device Philox") {
   std::vector<std::uint64_t> paths;
   std::vector<std::uint32_t> blocks;
@@ -41,14 +57,10 @@ TEST_CASE("cuda: per-path P&L agrees with the CPU backend within 1e-9 of the pre
   Study s = load_study(hl::test::source_path("experiments/derman_kamal.toml"),
                        {"study.paths=200000", "hedge.rebalances=[1, 21, 84]", "costs.proportional=[0.0, 0.002]",
                         "hedge.volatility=[0.18, 0.2, 0.22]"});  // 18 cells: two passes
-  SimOutput cpu_raw, gpu_raw;
-  RunOptions cpu, gpu;
-  cpu.backend = "cpu";
-  gpu.backend = "cuda";
-  gpu.batch = 65536;  // several batches
   REQUIRE(rc_cells(s) == 18);
-  const RunResult rc = run_study(s, cpu, &cpu_raw);
-  const RunResult rg = run_study(s, gpu, &gpu_raw);
+  const BothRuns b = run_both(s, 65536);  // several batches
+  const SimOutput &cpu_raw = b.cpu_raw, &gpu_raw = b.gpu_raw;
+  const RunResult &rc = b.cpu, &rg = b.gpu;
   REQUIRE(cpu_raw.pnl.size() == gpu_raw.pnl.size());
   double worst = 0.0;
   std::size_t trade_diff = 0;
@@ -71,12 +83,9 @@ TEST_CASE("cuda: every policy and cost model agrees with the CPU backend") {
   Study s = load_study(hl::test::source_path("experiments/bands.toml"),
                        {"study.paths=20000", "costs.fixed=[0.0, 0.01]", "costs.lot=[0.0, 0.05]",
                         "costs.impact_eta=[0.0, 0.5]", "costs.volume=1000.0"});
-  SimOutput cpu_raw, gpu_raw;
-  RunOptions cpu, gpu;
-  cpu.backend = "cpu";
-  gpu.backend = "cuda";
-  const RunResult rc = run_study(s, cpu, &cpu_raw);
-  run_study(s, gpu, &gpu_raw);
+  const BothRuns b = run_both(s);
+  const SimOutput &cpu_raw = b.cpu_raw, &gpu_raw = b.gpu_raw;
+  const RunResult& rc = b.cpu;
   // Band decisions can flip on a rounding difference; count such paths rather than require none.
   std::size_t far = 0;
   for (std::size_t i = 0; i < cpu_raw.pnl.size(); ++i) {
@@ -105,12 +114,9 @@ TEST_CASE("cuda: every path model, overlay and hedger model agrees with the CPU 
   for (const auto& [file, sets] : studies) {
     CAPTURE(file);
     Study s = load_study(hl::test::source_path(file), sets);
-    SimOutput cpu_raw, gpu_raw;
-    RunOptions cpu, gpu;
-    cpu.backend = "cpu";
-    gpu.backend = "cuda";
-    const RunResult rc = run_study(s, cpu, &cpu_raw);
-    run_study(s, gpu, &gpu_raw);
+    const BothRuns b = run_both(s);
+    const SimOutput &cpu_raw = b.cpu_raw, &gpu_raw = b.gpu_raw;
+    const RunResult& rc = b.cpu;
     REQUIRE(cpu_raw.jump_pnl.size() == gpu_raw.jump_pnl.size());
     CHECK(cpu_raw.jumps == gpu_raw.jumps);
     std::size_t far = 0;
