@@ -136,7 +136,7 @@ int cmd_info(std::ostream& out) {
   else if (n == 0)
     out << "cuda devices: none found\n";
   for (int d = 0; d < n; ++d) out << fmt::format("cuda device {}: {}\n", d, cuda_device_name(d));
-  out << fmt::format("precision: fp64\n");
+  out << "precisions: fp64, fp32, mixed (study.precision)\n";
   return 0;
 }
 

@@ -202,9 +202,14 @@ struct Field {
     return check(v, v > 0, "must be > 0");
   }
   // Keys that will select an implementation, of which only one exists so far.
-  std::string choice(std::string_view only) const {
+  // One of `choices`, as a plain (not sweepable) string.
+  std::string one_of(const std::vector<std::string>& choices) const {
     std::string s = string();
-    if (s != only) fail(fmt::format("unsupported value '{}' (supported: {})", s, only));
+    if (std::find(choices.begin(), choices.end(), s) == choices.end()) {
+      std::string list;
+      for (const auto& c : choices) list += (list.empty() ? "'" : ", '") + c + "'";
+      fail(fmt::format("must be one of {}, got '{}'", list, s));
+    }
     return s;
   }
 };
@@ -457,7 +462,7 @@ Study read_study(const std::string& src, const toml::table& doc, const std::stri
     const std::int64_t n = seed.integer();
     s.seed = static_cast<std::uint64_t>(seed.check(n, n >= 0, "must be >= 0"));
   }
-  if (study["precision"].has()) s.precision = study["precision"].choice("fp64");
+  if (study["precision"].has()) s.precision = study["precision"].one_of(precision_names());
 
   // Axes are appended in the canonical order of sweep_keys(). Keys left to a default that copies
   // another axis are noted: they advance with it (zip) and cannot be zipped themselves.

@@ -398,6 +398,8 @@ Plan make_plan(const Study& s) {
 
   SimJob& job = plan.job;
   job.paths = s.paths;
+  job.precision = static_cast<int>(std::find(precision_names().begin(), precision_names().end(), s.precision) -
+                                   precision_names().begin());
   std::map<std::vector<double>, int> group_of;  // market + book values -> path group
   std::vector<std::pair<double, int>> vols;     // distinct (hedge volatility, hedge model), in order of first use
   std::map<std::tuple<int, int, double>, long long> table_of;  // (group, hedge model, vol) -> table offset

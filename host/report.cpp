@@ -107,8 +107,10 @@ void print_tail_block(const RunResult& r, std::ostream& os) {
 
 void print_report(const RunResult& r, std::ostream& os) {
   const Study& s = r.study;
-  os << fmt::format("{}: {} paths, model {}, seed {}, backend {} [{}], {:.3f} s\n", s.name, s.paths, s.model,
-                    s.seed, r.prov.backend, r.prov.device, r.prov.elapsed_seconds);
+  os << fmt::format("{}: {} paths, model {}, seed {}, backend {} [{}]{}, {:.3f} s\n", s.name, s.paths, s.model,
+                    s.seed, r.prov.backend, r.prov.device,
+                    r.prov.precision == "fp64" ? std::string() : ", precision " + r.prov.precision,
+                    r.prov.elapsed_seconds);
   os << "P&L at maturity, positive is profit; VaR/ES are losses; +- is one standard error\n";
   // Sweep columns: rebalances and cost always, any other axis when it was given as a list.
   std::vector<std::size_t> cols;

@@ -96,9 +96,10 @@ RunResult execute_run(const Study& study, PreparedRun prepared, const RunOptions
     const auto bad = std::count_if(x, x + study.paths, [](double v) { return !std::isfinite(v); });
     if (bad > 0)
       throw InputError(fmt::format(
-          "market: {} of {} paths of cell {} gave a non-finite P&L (the simulated spot left double precision "
-          "range); lower market.spot, market.drift, market.volatility or the maturities",
-          bad, study.paths, c));
+          "market: {} of {} paths of cell {} gave a non-finite P&L (the simulated spot left the {} range{}); "
+          "lower market.spot, market.drift, market.volatility or the maturities",
+          bad, study.paths, c, study.precision == "fp64" ? "double precision" : "single precision",
+          study.precision == "fp64" ? "" : ", or use study.precision = \"fp64\""));
   }
 
   RunResult r;
@@ -147,7 +148,7 @@ RunResult execute_run(const Study& study, PreparedRun prepared, const RunOptions
   r.prov.version = HEDGELAB_VERSION;
   r.prov.git_commit = HEDGELAB_GIT_COMMIT;
   r.prov.backend = backend;
-  r.prov.precision = "fp64";
+  r.prov.precision = study.precision;
   if (backend == "cuda") {
     r.prov.device = cuda_device_name(0);
     r.prov.threads = 0;

@@ -32,6 +32,11 @@ const std::vector<std::string>& hedge_to_names() {
   return n;
 }
 
+const std::vector<std::string>& precision_names() {
+  static const std::vector<std::string> n{"fp64", "fp32", "mixed"};
+  return n;
+}
+
 const std::vector<std::string>& model_names() {
   static const std::vector<std::string> n{"gbm", "merton", "kou", "heston", "regime"};
   return n;

@@ -90,7 +90,8 @@ std::vector<std::string> sweep_keys(std::size_t n_book);
 // The choices of the string axes.
 const std::vector<std::string>& policy_names();  // time band whalley_wilmott zakamouline move leland static none
 const std::vector<std::string>& hedge_to_names();  // edge target
-const std::vector<std::string>& model_names();     // gbm merton kou heston regime (market.model)
+const std::vector<std::string>& model_names();
+const std::vector<std::string>& precision_names();  // fp64 fp32 mixed (study.precision), as kernels/params.hpp Precision     // gbm merton kou heston regime (market.model)
 const std::vector<std::string>& hedge_model_names();  // bs merton kou min_variance (hedge.model)
 // market.jump_intensity ... market.regime_rates, in axis order.
 const std::vector<std::string>& model_parameter_keys();

@@ -27,7 +27,7 @@ Trace trace_path(const Study& study, std::int64_t path, std::int64_t cell) {
   std::vector<LedgerLine> lines;
   Trace t;
   trace_path_cpu(P, pass.cells.data(), pass.count, g.short_gamma, static_cast<std::uint64_t>(path),
-                 static_cast<int>(cell - pass.first), lines, t.pnl);
+                 static_cast<int>(cell - pass.first), lines, t.pnl, plan.job.precision);
 
   const CellConfig& cc = plan.configs[cell];
   const double sigma_h = plan.job.cells[cell].hedge_vol;

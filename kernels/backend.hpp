@@ -40,6 +40,7 @@ struct SimJob {
   std::vector<int> cell_trade_index;  // cells of one group with the same index trade alike
   std::int64_t paths = 0;
   bool jumps = false;  // some path group jumps or gaps: SimOutput records jump_pnl and jumps
+  int precision = kPrecisionFp64;  // Precision (study.precision)
 };
 
 // A pass: consecutive cells of one path group, at most max_cells (kMaxCellsPerPass on CUDA,

@@ -14,6 +14,16 @@ void hedge_paths_scalar(const PathParams& P, const CellParams* cells, int ncells
                         std::int64_t p0, std::int64_t p1, const CpuOut& out);
 void hedge_paths_avx2(const PathParams& P, const CellParams* cells, int ncells, double short_gamma, std::int64_t p0,
                       std::int64_t p1, const CpuOut& out);
+// Single precision (hedge_cpu_f32.cpp): fp32 (float throughout) and mixed (float path and deltas,
+// double cash and P&L), one path at a time.
+void hedge_paths_fp32(const PathParams& P, const CellParams* cells, int ncells, double short_gamma, std::int64_t p0,
+                      std::int64_t p1, const CpuOut& out);
+void hedge_paths_mixed(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
+                       std::int64_t p0, std::int64_t p1, const CpuOut& out);
+// The CPU loop of a precision (Precision): avx2 or scalar for fp64 (cpu_simd()), else the above.
+using HedgePathsFn = void (*)(const PathParams&, const CellParams*, int, double, std::int64_t, std::int64_t,
+                              const CpuOut&);
+HedgePathsFn cpu_paths_fn(int precision);
 
 // One path's ledger for cell `cell` of a pass, every grid step, with the loop this CPU runs (so that
 // the final P&L is the same bits as in a full run). Columns: step, spot, position, trade, fee, cash
@@ -25,7 +35,9 @@ struct LedgerLine {
 void trace_path_avx2(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
                      std::uint64_t path, int cell, std::vector<LedgerLine>& lines, double& pnl);
 void trace_path_cpu(const PathParams& P, const CellParams* cells, int ncells, double short_gamma, std::uint64_t path,
-                    int cell, std::vector<LedgerLine>& lines, double& pnl);
+                    int cell, std::vector<LedgerLine>& lines, double& pnl, int precision = kPrecisionFp64);
+void trace_path_f32(const PathParams& P, const CellParams* cells, int ncells, double short_gamma, std::uint64_t path,
+                    int cell, std::vector<LedgerLine>& lines, double& pnl, int precision);
 
 // The loop this CPU runs: "avx2" (4 paths per vector, needs AVX2 and FMA) or "scalar".
 // HEDGELAB_CPU_SIMD=scalar forces the scalar loop.

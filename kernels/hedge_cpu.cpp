@@ -79,8 +79,15 @@ struct Keep {  // one cell's ledger rows
 };
 }  // namespace
 
+HedgePathsFn cpu_paths_fn(int precision) {
+  if (precision == kPrecisionFp32) return hedge_paths_fp32;
+  if (precision == kPrecisionMixed) return hedge_paths_mixed;
+  return std::strcmp(cpu_simd(), "avx2") == 0 ? hedge_paths_avx2 : hedge_paths_scalar;
+}
+
 void trace_path_cpu(const PathParams& P, const CellParams* cells, int ncells, double short_gamma, std::uint64_t path,
-                    int cell, std::vector<LedgerLine>& lines, double& pnl) {
+                    int cell, std::vector<LedgerLine>& lines, double& pnl, int precision) {
+  if (precision != kPrecisionFp64) return trace_path_f32(P, cells, ncells, short_gamma, path, cell, lines, pnl, precision);
   if (std::strcmp(cpu_simd(), "avx2") == 0) return trace_path_avx2(P, cells, ncells, short_gamma, path, cell, lines, pnl);
   PathOut po[kMaxCellsPerPassCpu];
   PhiloxNormals z = philox_normals(P.seed, path);
@@ -105,7 +112,7 @@ void simulate_cpu(const SimJob& job, const BackendOptions& opt, SimOutput& out) 
   const std::int64_t batch = opt.batch > 0 ? opt.batch : 4096;
   const std::int64_t nbatches = (n + batch - 1) / batch;
   std::atomic<std::int64_t> next_batch{0}, done{0};
-  const auto paths_fn = std::strcmp(cpu_simd(), "avx2") == 0 ? hedge_paths_avx2 : hedge_paths_scalar;
+  const HedgePathsFn paths_fn = cpu_paths_fn(job.precision);
   auto worker = [&] {
     for (std::int64_t b; (b = next_batch.fetch_add(1)) < nbatches;) {
       if (opt.stop && opt.stop->load()) {

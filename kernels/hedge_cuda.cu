@@ -26,14 +26,31 @@ struct CellPass {
 };
 
 // __grid_constant__: the parameters are read in place, not copied to each thread's stack.
+// R: the path's lane (double, or float for fp32 and mixed); A: the accumulators' (double for mixed).
+template <class R, class A>
 __global__ void hedge_kernel(const __grid_constant__ PathParams P, const __grid_constant__ CellPass pass, int ncells,
                              double short_gamma, std::int64_t path0, std::int64_t npaths, PathArrays out) {
   const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= npaths) return;
-  PhiloxNormals z = philox_normals(P.seed, static_cast<std::uint64_t>(path0 + i));
-  PathOut po[kMaxCellsPerPass];
-  hedge_path(P, pass.c, ncells, z, po, NoLedger{}, short_gamma);
-  for (int c = 0; c < ncells; ++c) store_path(out, c, i, po[c]);  // out.stride = npaths
+  const std::uint64_t path = static_cast<std::uint64_t>(path0 + i);
+  PhiloxNormalsT<R, std::uint32_t> z{P.seed, static_cast<std::uint32_t>(path), static_cast<std::uint32_t>(path >> 32),
+                                     R(0)};
+  PathOutT<A> po[kMaxCellsPerPass];
+  hedge_path<R, PhiloxNormalsT<R, std::uint32_t>, NoLedger, kMaxCellsPerPass, A>(P, pass.c, ncells, z, po, NoLedger{},
+                                                                                 short_gamma);
+  for (int c = 0; c < ncells; ++c)  // out.stride = npaths
+    store_path(out, c, i,
+               PathOut{static_cast<double>(po[c].pnl), static_cast<double>(po[c].cost),
+                       static_cast<double>(po[c].trades), static_cast<double>(po[c].turnover_shares),
+                       static_cast<double>(po[c].turnover_notional), static_cast<double>(po[c].jump_pnl),
+                       static_cast<double>(po[c].jumps)});
+}
+
+using KernelFn = void (*)(PathParams, CellPass, int, double, std::int64_t, std::int64_t, PathArrays);
+KernelFn kernel_for(int precision) {
+  if (precision == kPrecisionFp32) return hedge_kernel<float, float>;
+  if (precision == kPrecisionMixed) return hedge_kernel<float, double>;
+  return hedge_kernel<double, double>;
 }
 
 template <class T>
@@ -124,6 +141,7 @@ void simulate_cuda(const SimJob& job, const BackendOptions& opt, SimOutput& out)
   PathArrays dout{d_pnl.p, d_cost.p, d_trades.p, d_tsh.p, d_tno.p, job.jumps ? d_jpnl.p : nullptr,
                   job.jumps ? d_jumps.p : nullptr, 0};
 
+  const KernelFn kernel = kernel_for(job.precision);
   std::int64_t done = 0;
   for (std::int64_t p0 = 0; p0 < n; p0 += cap) {
     if (opt.stop && opt.stop->load()) return;  // Ctrl-C: the caller discards the partial output
@@ -134,8 +152,8 @@ void simulate_cuda(const SimJob& job, const BackendOptions& opt, SimOutput& out)
       const Pass& pass = passes[k];
       const int threads = 128;
       const unsigned blocks = static_cast<unsigned>((m + threads - 1) / threads);
-      hedge_kernel<<<blocks, threads>>>(params[pass.group], cell_passes[k], pass.count,
-                                        job.groups[pass.group].short_gamma, p0, m, dout);
+      kernel<<<blocks, threads>>>(params[pass.group], cell_passes[k], pass.count, job.groups[pass.group].short_gamma,
+                                  p0, m, dout);
       HL_CUDA(cudaGetLastError());
       HL_CUDA(cudaDeviceSynchronize());
       // Device row c holds m paths; it goes to host row first + c at column p0. One copy per row:

@@ -59,31 +59,34 @@ struct NoLedger {
 // N(d1) - 1 (put), gamma phi(d1) / (S sigma sqrt(tau)); options at or past expiry contribute nothing.
 template <bool WantGamma, class R>
 HL_HD void book_greeks(const PathParams& P, const CellParams& c, int j, R log_s, R s, R& hedge, R& gamma) {
-  hedge = R{} + 0.0;
-  gamma = R{} + 0.0;
+  using T = scalar_t<R>;
+  hedge = R{} + T(0);
+  gamma = R{} + T(0);
   for (int i = 0; i < P.n_book; ++i) {
     const BookEntry& b = P.book[i];
     if (j >= b.expiry_step) continue;
     const int k = i * (P.steps + 1) + j;
-    const R d1 = (log_s - b.log_strike) * (c.inv_vol * P.inv_sqrt_tau[k]) + c.d1_coef * P.sqrt_tau[k];
-    const R nd1 = 0.5 * verfc(d1 * -kSqrt1_2);  // N(d1)
-    hedge -= b.quantity * (b.is_call ? nd1 : nd1 - 1.0);
+    const R d1 = (log_s - T(b.log_strike)) * T(c.inv_vol * P.inv_sqrt_tau[k]) + T(c.d1_coef * P.sqrt_tau[k]);
+    const R nd1 = T(0.5) * verfc(d1 * T(-kSqrt1_2));  // N(d1)
+    hedge -= T(b.quantity) * (b.is_call ? nd1 : nd1 - T(1));
     if constexpr (WantGamma)
-      gamma += (b.quantity * kInvSqrt2Pi * c.inv_vol * P.inv_sqrt_tau[k]) * vexp(-0.5 * d1 * d1) / s;
+      gamma += T(b.quantity * kInvSqrt2Pi * c.inv_vol * P.inv_sqrt_tau[k]) * vexp(T(-0.5) * d1 * d1) / s;
   }
 }
 
 // The book's hedge ratio at a volatility that differs between lanes (Zakamouline's modified volatility).
 template <class R>
 HL_HD R book_hedge_at(const PathParams& P, int j, R log_s, R sigma) {
-  R h = R{} + 0.0;
+  using T = scalar_t<R>;
+  R h = R{} + T(0);
   for (int i = 0; i < P.n_book; ++i) {
     const BookEntry& b = P.book[i];
     if (j >= b.expiry_step) continue;
     const int k = i * (P.steps + 1) + j;
-    const R d1 = (log_s - b.log_strike) * P.inv_sqrt_tau[k] / sigma + (P.rate / sigma + 0.5 * sigma) * P.sqrt_tau[k];
-    const R nd1 = 0.5 * verfc(d1 * -kSqrt1_2);
-    h -= b.quantity * (b.is_call ? nd1 : nd1 - 1.0);
+    const R d1 = (log_s - T(b.log_strike)) * T(P.inv_sqrt_tau[k]) / sigma +
+                 (T(P.rate) / sigma + T(0.5) * sigma) * T(P.sqrt_tau[k]);
+    const R nd1 = T(0.5) * verfc(d1 * T(-kSqrt1_2));
+    h -= T(b.quantity) * (b.is_call ? nd1 : nd1 - T(1));
   }
   return h;
 }
@@ -92,7 +95,8 @@ HL_HD R book_hedge_at(const PathParams& P, int j, R log_s, R sigma) {
 // cost rate lambda and risk aversion gamma: H = (3/2 e^{-r tau} lambda S Gamma^2 / gamma)^(1/3).
 template <class R>
 HL_HD R whalley_wilmott_band(const CellParams& c, double disc_tau, R s, R gamma) {
-  return vcbrt((1.5 * disc_tau * c.linear_rate / c.risk_aversion) * s * gamma * gamma);
+  using T = scalar_t<R>;
+  return vcbrt(T(1.5 * disc_tau * c.linear_rate / c.risk_aversion) * s * gamma * gamma);
 }
 
 // Zakamouline (2006), "Efficient analytic approximation of the optimal hedging strategy for a European
@@ -107,13 +111,15 @@ HL_HD R whalley_wilmott_band(const CellParams& c, double disc_tau, R s, R gamma)
 template <class R>
 HL_HD void zakamouline_band(const CellParams& c, double tau, double disc_tau, double short_gamma, R s, R gamma,
                             R& sigma_m, R& half_width) {
+  using T = scalar_t<R>;
   const double lam = c.linear_rate, g = c.risk_aversion, sig = c.hedge_vol;
   const double a = pow(disc_tau / sig, 0.25);
   const R abs_gamma = vabs(gamma);
-  const R h0 = (lam / (g * sig * sig * tau)) / s;
-  const R h1 = (1.12 * pow(lam, 0.31) * pow(tau, 0.05) * a) * vsqrt(abs_gamma / g);
-  const R k = (-4.76 * pow(lam, 0.78) * pow(tau, -0.02) * a) * vpow(g * s * s * abs_gamma + 1e-300, R{} + 0.15);
-  sigma_m = sig * vsqrt(vmax(1.0 - short_gamma * k, R{} + 1e-8));
+  const R h0 = T(lam / (g * sig * sig * tau)) / s;
+  const R h1 = T(1.12 * pow(lam, 0.31) * pow(tau, 0.05) * a) * vsqrt(abs_gamma / T(g));
+  const R k = T(-4.76 * pow(lam, 0.78) * pow(tau, -0.02) * a) *
+              vpow(T(g) * s * s * abs_gamma + T(tiny_of<T>()), R{} + T(0.15));
+  sigma_m = T(sig) * vsqrt(vmax(T(1) - T(short_gamma) * k, R{} + T(1e-8)));
   half_width = h0 + h1;
 }
 
@@ -123,19 +129,20 @@ HL_HD void zakamouline_band(const CellParams& c, double tau, double disc_tau, do
 template <class R>
 HL_HD R every_step_target(const PathParams& P, const CellParams& cell, int j, double short_gamma, R log_s,
                                    R s, R delta, R gamma, R pos, R& s_last) {
-  const R zero = R{} + 0.0;
+  using T = scalar_t<R>;
+  const R zero = R{} + T(0);
   if (cell.policy == kPolicyMove) {
     if (j == 0) {
       s_last = s;
       return delta;
     }
-    const auto moved = vgt(vabs(s / s_last - 1.0), zero + cell.move);
+    const auto moved = vgt(vabs(s / s_last - T(1)), zero + T(cell.move));
     s_last = vselect(moved, s, s_last);
     return vselect(moved, delta, pos);
   }
   const double tau = (P.steps - j) * P.dt;  // to the horizon
   const double disc_tau = P.discount[P.steps] / P.discount[j];
-  R centre = delta, half = zero + cell.band;
+  R centre = delta, half = zero + T(cell.band);
   if (cell.policy == kPolicyWhalleyWilmott) {
     half = whalley_wilmott_band(cell, disc_tau, s, gamma);
   } else if (cell.policy == kPolicyZakamouline) {
@@ -159,21 +166,27 @@ HL_HD R every_step_target(const PathParams& P, const CellParams& cell, int j, do
 // linear_rate x L + fixed x F + impact_coef x I with L = sum |q| S, F = sum [traded], I = sum S |q|^1.5
 // over the dates that pay costs (each in t0 money): the group keeps L, F, I and the cell applies its own
 // coefficients at the end. A sweep over cost levels therefore costs little more than one cell.
-template <class R, class Normals, class Ledger = NoLedger, int MaxCells = kMaxCellsPerPass>
-HL_HD void hedge_path(const PathParams& P, const CellParams* cells, int ncells, Normals& src, PathOutT<R>* out,
+// Precision: R is the lane of the path, the deltas and the positions; A (default R) is the lane of
+// the accumulated cash, costs, turnover and P&L (mixed precision: R = float, A = double).
+template <class R, class Normals, class Ledger = NoLedger, int MaxCells = kMaxCellsPerPass, class A = R>
+HL_HD void hedge_path(const PathParams& P, const CellParams* cells, int ncells, Normals& src, PathOutT<A>* out,
                       Ledger ledger = Ledger{}, double short_gamma = 1.0) {
+  using T = scalar_t<R>;
+  using TA = scalar_t<A>;
   // Per trade group.
-  R pos[MaxCells], cash[MaxCells], lin[MaxCells], fix[MaxCells], imp[MaxCells], jump_pnl[MaxCells];
-  R trades[MaxCells], turn_sh[MaxCells], turn_not[MaxCells], s_last[MaxCells];
+  R pos[MaxCells], s_last[MaxCells];
+  A cash[MaxCells], lin[MaxCells], fix[MaxCells], imp[MaxCells], jump_pnl[MaxCells];
+  A trades[MaxCells], turn_sh[MaxCells], turn_not[MaxCells];
   int next[MaxCells], leader[MaxCells];
   // Per volatility group: the book's delta and gamma at step group_step.
   R group_hedge[MaxCells], group_gamma[MaxCells];
   int group_step[MaxCells], group_gamma_step[MaxCells];
-  const R zero = R{} + 0.0;
+  const R zero = R{} + T(0);
+  const A zero_a = A{} + TA(0);
 
-  R log_s = zero + P.log_spot;
-  R s = zero + P.spot;
-  R book_cash = zero;  // option payoffs received, in t0 money (shared by all cells)
+  R log_s = zero + T(P.log_spot);
+  R s = zero + T(P.spot);
+  A book_cash = zero_a;  // option payoffs received, in t0 money (shared by all cells)
   MarketState<R> market;
   market_init(P, market);
 
@@ -189,14 +202,16 @@ HL_HD void hedge_path(const PathParams& P, const CellParams* cells, int ncells, 
     group_step[c] = group_gamma_step[c] = -1;
   }
   for (int g = 0; g < ngroups; ++g) {
-    pos[g] = cash[g] = lin[g] = fix[g] = imp[g] = jump_pnl[g] = zero;
-    trades[g] = turn_sh[g] = turn_not[g] = zero;
+    pos[g] = zero;
+    cash[g] = lin[g] = fix[g] = imp[g] = jump_pnl[g] = zero_a;
+    trades[g] = turn_sh[g] = turn_not[g] = zero_a;
     s_last[g] = s;
     next[g] = 0;
   }
   // Premia: each cell's own, at its hedge volatility (applied at the end).
 
   for (int j = 0; j <= P.steps; ++j) {
+    const TA disc = TA(P.discount[j]);
     if (j > 0) {
       R jump_log;
       const R log_before = market_step(P, market, src, j, log_s, jump_log);
@@ -209,13 +224,15 @@ HL_HD void hedge_path(const PathParams& P, const CellParams* cells, int ncells, 
         for (int g = 0; g < ngroups; ++g) {
           const CellParams& cell = cells[leader[g]];
           const R dv = book_value_model(P, cell, j, log_s, s) - book_value_model(P, cell, j, log_before, s_before);
-          jump_pnl[g] += (pos[g] * (s - s_before) + dv) * P.discount[j];
+          jump_pnl[g] += widen<A>(pos[g] * (s - s_before) + dv) * disc;
         }
       }
       for (int i = 0; i < P.n_book; ++i) {
         const BookEntry& b = P.book[i];
-        if (b.expiry_step == j)
-          book_cash += (b.quantity * P.discount[j]) * (b.is_call ? vpos(s - b.strike) : vpos(b.strike - s));
+        if (b.expiry_step == j) {
+          const T strike = T(b.strike);
+          book_cash += TA(b.quantity * P.discount[j]) * widen<A>(b.is_call ? vpos(s - strike) : vpos(strike - s));
+        }
       }
     }
     const bool last = (j == P.steps);
@@ -250,33 +267,34 @@ HL_HD void hedge_path(const PathParams& P, const CellParams* cells, int ncells, 
           target = cell.every_step ? every_step_target(P, cell, j, short_gamma, log_s, s, group_hedge[v],
                                                        group_gamma[v], pos[g], s_last[g])
                                    : group_hedge[v];
-          if (cell.lot > 0.0) target = cell.lot * vround(target / cell.lot);
+          if (cell.lot > 0.0) target = T(cell.lot) * vround(target / T(cell.lot));
         }
         trade = target - pos[g];
         const R abs_trade = vabs(trade);
-        const R traded = vabove(abs_trade, P.min_trade);
+        const R traded = vabove(abs_trade, T(P.min_trade));
         const R notional = abs_trade * s;
-        cash[g] -= (trade * s) * P.discount[j];
+        cash[g] -= (widen<A>(trade) * widen<A>(s)) * disc;
         if (pays) {
-          lin[g] += notional * P.discount[j];
-          fix[g] += traded * P.discount[j];
-          if (impact) imp[g] += notional * vsqrt(abs_trade) * P.discount[j];
+          lin[g] += widen<A>(notional) * disc;
+          fix[g] += widen<A>(traded) * disc;
+          if (impact) imp[g] += widen<A>(notional * vsqrt(abs_trade)) * disc;
         }
-        trades[g] += traded;
-        turn_sh[g] += abs_trade;
-        turn_not[g] += notional;
+        trades[g] += widen<A>(traded);
+        turn_sh[g] += widen<A>(abs_trade);
+        turn_not[g] += widen<A>(notional);
         pos[g] = target;
       }
       if constexpr (Ledger::active) {  // every cell of the group: its own fee and cash
         for (int c = leader[g]; c < ncells; ++c) {
           if (cells[c].trade_group != g) continue;
           const CellParams& k = cells[c];
-          const R abs_trade = vabs(trade);
-          R fee = k.linear_rate * abs_trade * s + k.fixed * vabove(abs_trade, P.min_trade);
-          if (k.impact_coef > 0.0) fee += k.impact_coef * s * abs_trade * vsqrt(abs_trade);
-          if (!pays) fee = zero;
-          const R cost_pv = k.linear_rate * lin[g] + k.fixed * fix[g] + k.impact_coef * imp[g];
-          ledger(LedgerRow<R>{j, c, s, pos[g], trade, fee, cash[g] - k.book_value - cost_pv, book_cash});
+          const A abs_trade = widen<A>(vabs(trade)), sa = widen<A>(s);
+          A fee = TA(k.linear_rate) * abs_trade * sa + TA(k.fixed) * widen<A>(vabove(vabs(trade), T(P.min_trade)));
+          if (k.impact_coef > 0.0) fee += TA(k.impact_coef) * sa * abs_trade * vsqrt(abs_trade);
+          if (!pays) fee = zero_a;
+          const A cost_pv = TA(k.linear_rate) * lin[g] + TA(k.fixed) * fix[g] + TA(k.impact_coef) * imp[g];
+          ledger(LedgerRow<A>{j, c, sa, widen<A>(pos[g]), widen<A>(trade), fee, cash[g] - TA(k.book_value) - cost_pv,
+                              book_cash});
         }
       }
     }
@@ -284,15 +302,16 @@ HL_HD void hedge_path(const PathParams& P, const CellParams* cells, int ncells, 
   for (int c = 0; c < ncells; ++c) {
     const CellParams& k = cells[c];
     const int g = k.trade_group;
-    const R cost_pv = k.linear_rate * lin[g] + k.fixed * fix[g] + k.impact_coef * imp[g];
+    const A cost_pv = TA(k.linear_rate) * lin[g] + TA(k.fixed) * fix[g] + TA(k.impact_coef) * imp[g];
+    const TA growth = TA(P.growth_horizon);
     // premium received for a sold book (book_value < 0), paid for a bought one
-    out[c].pnl = (cash[g] - k.book_value - cost_pv + book_cash) * P.growth_horizon;
-    out[c].cost = cost_pv * P.growth_horizon;
+    out[c].pnl = (cash[g] - TA(k.book_value) - cost_pv + book_cash) * growth;
+    out[c].cost = cost_pv * growth;
     out[c].trades = trades[g];
     out[c].turnover_shares = turn_sh[g];
     out[c].turnover_notional = turn_not[g];
-    out[c].jump_pnl = jump_pnl[g] * P.growth_horizon;
-    out[c].jumps = market.jumps;
+    out[c].jump_pnl = jump_pnl[g] * growth;
+    out[c].jumps = widen<A>(market.jumps);
   }
 }
 

@@ -15,21 +15,25 @@ namespace hl {
 template <bool WantPrice, class R>
 HL_HD void merton_call(const PathParams& P, const CellParams& c, double tau, double log_k, double strike, R log_s,
                        R s, R& delta, R& price) {
-  const double lt = P.mh_lambda_prime * tau;
-  const double sqrt_tau = sqrt(tau);
-  const R x = log_s - log_k;
-  double w = exp(-lt);
-  delta = R{} + 0.0;
-  price = R{} + 0.0;
+  using T = scalar_t<R>;
+  const T half = T(0.5), m_sqrt1_2 = T(-kSqrt1_2);
+  const T lt = T(P.mh_lambda_prime * tau), tau_t = T(tau);
+  const T sqrt_tau = vsqrt(tau_t);
+  const R x = log_s - T(log_k);
+  T w = vexp(-lt);
+  delta = R{} + T(0);
+  price = R{} + T(0);
+  const T hv = T(c.hedge_vol), jump_var = T(P.mh_jump_var), rate = T(P.rate + P.mh_rate_shift), log1k = T(P.mh_log1k);
   for (int n = 0; n < P.mh_terms; ++n) {
-    const double var_n = c.hedge_vol * c.hedge_vol + n * P.mh_jump_var / tau;
-    const double sd = sqrt(var_n) * sqrt_tau;
-    const double r_n = P.rate + P.mh_rate_shift + n * P.mh_log1k / tau;
-    const R d1 = x * (1.0 / sd) + (r_n * tau + 0.5 * sd * sd) / sd;
-    const R nd1 = 0.5 * verfc(d1 * -kSqrt1_2);
+    const T var_n = hv * hv + T(n) * jump_var / tau_t;
+    const T sd = vsqrt(var_n) * sqrt_tau;
+    const T r_n = rate + T(n) * log1k / tau_t;
+    const R d1 = x * (T(1) / sd) + (r_n * tau_t + half * sd * sd) / sd;
+    const R nd1 = half * verfc(d1 * m_sqrt1_2);
     delta += w * nd1;
-    if constexpr (WantPrice) price += w * (s * nd1 - (strike * exp(-r_n * tau)) * (0.5 * verfc((d1 - sd) * -kSqrt1_2)));
-    w *= lt / (n + 1);
+    if constexpr (WantPrice)
+      price += w * (s * nd1 - (T(strike) * vexp(-r_n * tau_t)) * (half * verfc((d1 - sd) * m_sqrt1_2)));
+    w *= lt / T(n + 1);
   }
 }
 
@@ -40,26 +44,28 @@ HL_HD void merton_call(const PathParams& P, const CellParams& c, double tau, dou
 template <bool WantPrice, class R>
 HL_HD void table_call(const PathParams& P, const CellParams& c, int i, int j, double log_k, double strike, R log_s,
                       R s, R& ratio, R& price) {
-  const R zero = R{} + 0.0;
+  using T = scalar_t<R>;
+  const R zero = R{} + T(0);
+  const T one = T(1), two = T(2), three = T(3);
   const double* row =
       P.tables + c.table + static_cast<long long>(i * (P.steps + 1) + j) * (kTableHeader + 4 * P.table_nx);
-  const double u0 = row[0], inv_h = row[1], scale = row[2], x_end = row[3], h = 1.0 / inv_h;
-  const R x = log_s - log_k;
-  const R z = x * (1.0 / scale), az = vabs(z);
-  const R asinh_az = vlog(az + vsqrt(az * az + 1.0));  // asinh(|z|), by symmetry
+  const T u0 = T(row[0]), inv_h = T(row[1]), x_end = T(row[3]), h = T(1.0 / row[1]);
+  const R x = log_s - T(log_k);
+  const R z = x * T(1.0 / row[2]), az = vabs(z);
+  const R asinh_az = vlog(az + vsqrt(az * az + one));  // asinh(|z|), by symmetry
   const R uz = vselect(vgt(zero, z), zero - asinh_az, asinh_az);
-  const R u = vmin(vmax((uz - u0) * inv_h, zero), zero + (P.table_nx - 1));
-  const R k = vmin(vfloor(u), zero + (P.table_nx - 2));
+  const R u = vmin(vmax((uz - u0) * inv_h, zero), zero + T(P.table_nx - 1));
+  const R k = vmin(vfloor(u), zero + T(P.table_nx - 2));
   const R t = u - k, t2 = t * t, t3 = t2 * t;
-  const R h00 = 2.0 * t3 - 3.0 * t2 + 1.0, h10 = (t3 - 2.0 * t2 + t) * h, h01 = 3.0 * t2 - 2.0 * t3, h11 = (t3 - t2) * h;
+  const R h00 = two * t3 - three * t2 + one, h10 = (t3 - two * t2 + t) * h, h01 = three * t2 - two * t3, h11 = (t3 - t2) * h;
   const double* d = row + kTableHeader;
-  const R at = 4.0 * k;
-  ratio = h00 * vgather(d, at) + h10 * vgather(d, at + 1.0) + h01 * vgather(d, at + 4.0) + h11 * vgather(d, at + 5.0);
+  const R at = T(4) * k;
+  ratio = h00 * vgather(d, at) + h10 * vgather(d, at + one) + h01 * vgather(d, at + T(4)) + h11 * vgather(d, at + T(5));
   if constexpr (WantPrice) {
-    price = strike * (h00 * vgather(d, at + 2.0) + h10 * vgather(d, at + 3.0) + h01 * vgather(d, at + 6.0) +
-                      h11 * vgather(d, at + 7.0));
-    const double p_end = strike * d[4 * (P.table_nx - 1) + 2];
-    price = vselect(vgt(x, zero + x_end), p_end + (s - strike * exp(x_end)), price);
+    price = T(strike) * (h00 * vgather(d, at + two) + h10 * vgather(d, at + three) + h01 * vgather(d, at + T(6)) +
+                         h11 * vgather(d, at + T(7)));
+    const T p_end = T(strike * d[4 * (P.table_nx - 1) + 2]);
+    price = vselect(vgt(x, zero + x_end), p_end + (s - T(strike * exp(row[3]))), price);
   }
 }
 
@@ -68,33 +74,36 @@ HL_HD void table_call(const PathParams& P, const CellParams& c, int i, int j, do
 // price - S + K e^{-r tau}.
 template <bool WantPrice, class R>
 HL_HD void option_model(const PathParams& P, const CellParams& c, int i, int j, R log_s, R s, R& ratio, R& price) {
+  using T = scalar_t<R>;
   const BookEntry& b = P.book[i];
   const int k = i * (P.steps + 1) + j;
   const double tau = (b.expiry_step - j) * P.dt;
   if (c.hedge_model == kHedgeMerton) {
     merton_call<WantPrice>(P, c, tau, b.log_strike, b.strike, log_s, s, ratio, price);
   } else if (c.hedge_model == kHedgeBs) {
-    const R d1 = (log_s - b.log_strike) * (c.inv_vol * P.inv_sqrt_tau[k]) + c.d1_coef * P.sqrt_tau[k];
-    ratio = 0.5 * verfc(d1 * -kSqrt1_2);
+    const R d1 = (log_s - T(b.log_strike)) * T(c.inv_vol * P.inv_sqrt_tau[k]) + T(c.d1_coef * P.sqrt_tau[k]);
+    ratio = T(0.5) * verfc(d1 * T(-kSqrt1_2));
     if constexpr (WantPrice)
-      price = s * ratio - (b.strike * exp(-P.rate * tau)) * (0.5 * verfc((d1 - c.hedge_vol * P.sqrt_tau[k]) * -kSqrt1_2));
+      price = s * ratio - T(b.strike * exp(-P.rate * tau)) *
+                              (T(0.5) * verfc((d1 - T(c.hedge_vol * P.sqrt_tau[k])) * T(-kSqrt1_2)));
   } else {
     table_call<WantPrice>(P, c, i, j, b.log_strike, b.strike, log_s, s, ratio, price);
   }
   if (!b.is_call) {
-    ratio = ratio - 1.0;
-    if constexpr (WantPrice) price = price - s + b.strike * exp(-P.rate * tau);
+    ratio = ratio - T(1);
+    if constexpr (WantPrice) price = price - s + T(b.strike * exp(-P.rate * tau));
   }
 }
 
 // The book's hedge ratio at grid date j in the cell's model: -sum_i q_i ratio_i over live options.
 template <class R>
 HL_HD R book_hedge_model(const PathParams& P, const CellParams& c, int j, R log_s, R s) {
-  R h = R{} + 0.0, ratio, unused;
+  using T = scalar_t<R>;
+  R h = R{} + T(0), ratio, unused;
   for (int i = 0; i < P.n_book; ++i) {
     if (j >= P.book[i].expiry_step) continue;
     option_model<false>(P, c, i, j, log_s, s, ratio, unused);
-    h -= P.book[i].quantity * ratio;
+    h -= T(P.book[i].quantity) * ratio;
   }
   return h;
 }
@@ -103,15 +112,17 @@ HL_HD R book_hedge_model(const PathParams& P, const CellParams& c, int j, R log_
 // expiring at j at its payoff, earlier ones nothing (their payoff is cash already).
 template <class R>
 HL_HD R book_value_model(const PathParams& P, const CellParams& c, int j, R log_s, R s) {
-  R v = R{} + 0.0, ratio, price;
+  using T = scalar_t<R>;
+  R v = R{} + T(0), ratio, price;
   for (int i = 0; i < P.n_book; ++i) {
     const BookEntry& b = P.book[i];
     if (j > b.expiry_step) continue;
+    const T q = T(b.quantity), strike = T(b.strike);
     if (j == b.expiry_step) {
-      v += b.quantity * (b.is_call ? vpos(s - b.strike) : vpos(b.strike - s));
+      v += q * (b.is_call ? vpos(s - strike) : vpos(strike - s));
     } else {
       option_model<true>(P, c, i, j, log_s, s, ratio, price);
-      v += b.quantity * price;
+      v += q * price;
     }
   }
   return v;

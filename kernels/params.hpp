@@ -13,6 +13,10 @@ constexpr int kTableHeader = 4;       // doubles before the nodes of a hedge-rat
 constexpr int kMaxJumpsPerStep = 16;   // jump counts per step are capped here (the host checks that the
                                        // Poisson tail beyond the cap is below 1e-13)
 
+// Arithmetic of the per-path code (study.precision), in the order of precision_names():
+// fp64: double throughout; fp32: float throughout; mixed: float path and deltas, double cash and P&L.
+enum Precision : int { kPrecisionFp64 = 0, kPrecisionFp32, kPrecisionMixed };
+
 // Path models (market.model), in the order of model_names() (host/study.cpp).
 enum Model : int { kModelGbm = 0, kModelMerton, kModelKou, kModelHeston, kModelRegime };
 // The hedger's model (hedge.model), in the order of hedge_model_names().

@@ -6,7 +6,7 @@
 // own, so a path's P&L does not depend on which paths share its vector.
 #include <immintrin.h>
 
-#include "kernels/hl_hd.hpp"
+#include "kernels/lanes.hpp"
 
 extern "C" {
 __m256d _ZGVdN4v_exp(__m256d);
@@ -23,6 +23,11 @@ namespace hl {
 typedef double d4 __attribute__((vector_size(32)));              // four paths' values
 typedef long long i4 __attribute__((vector_size(32)));           // comparison masks
 typedef unsigned long long u4 __attribute__((vector_size(32)));  // four 32-bit words in 64-bit lanes
+
+template <>
+struct lane_traits<d4> {
+  using scalar = double;
+};
 
 inline d4 vexp(d4 x) { return (d4)_ZGVdN4v_exp((__m256d)x); }
 inline d4 vlog(d4 x) { return (d4)_ZGVdN4v_log((__m256d)x); }

@@ -602,7 +602,9 @@ TEST_CASE("experiment: values out of range") {
   CHECK_EDIT_ERROR("paths = 50000", "paths = 1", "study.paths: must be >= 2, got 1");
   CHECK_EDIT_ERROR("seed = 2024", "seed = -1", "study.seed: must be >= 0, got -1");
   CHECK_EDIT_ERROR("name = \"derman_kamal\"", "name = ''", "study.name: must not be empty");
-  CHECK_EDIT_ERROR("precision = \"fp64\"", "precision = \"fp32\"", "study.precision", "'fp32'", "supported: fp64");
+  CHECK(parse(edit(kFull, "precision = \"fp64\"", "precision = \"mixed\"")).precision == "mixed");
+  CHECK_EDIT_ERROR("precision = \"fp64\"", "precision = \"fp16\"",
+                   "study.precision: must be one of 'fp64', 'fp32', 'mixed', got 'fp16'");
   // Every model is accepted; an unknown one lists the choices and suggests the nearest.
   CHECK(parse(edit(kFull, "model = \"gbm\"", "model = \"heston\"")).model == "heston");
   CHECK_EDIT_ERROR("model = \"gbm\"", "model = \"hestn\"",
