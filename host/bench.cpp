@@ -41,11 +41,11 @@ int run_bench(const BenchOptions& o, std::ostream& out) {
   else if (o.model == "regime") params = "regime_volatilities = [0.15, 0.45]\nregime_rates = [2.0, 6.0]\n";
   else if (o.model != "gbm")
     throw InputError(fmt::format("--model: must be gbm, merton, kou, heston or regime, got '{}'", o.model));
-  const Study s = parse_study(fmt::format("[study]\nname = \"bench\"\npaths = {}\nseed = 1\n"
+  const Study s = parse_study(fmt::format("[study]\nname = \"bench\"\npaths = {}\nseed = 1\nprecision = \"{}\"\n"
                                           "[market]\nmodel = \"{}\"\n{}spot = 100.0\nrate = 0.05\nvolatility = 0.2\nsteps = {}\n"
                                           "[[book]]\nstrike = 100.0\nmaturity = 1.0\n"
                                           "[hedge]\nrebalances = [{}]\n[costs]\nproportional = [{}]\n",
-                                          paths, o.model, params, steps, fmt::join(reb, ", "), fmt::join(costs, ", ")),
+                                          paths, o.precision, o.model, params, steps, fmt::join(reb, ", "), fmt::join(costs, ", ")),
                               "bench");
   const Plan plan = make_plan(s);
 
@@ -74,13 +74,13 @@ int run_bench(const BenchOptions& o, std::ostream& out) {
   if (o.json) {
     out << fmt::format(
         "{{\"tool\": \"hedgelab bench\", \"date\": \"{}\", \"version\": \"{}\", \"commit\": \"{}\", \"backend\": "
-        "\"{}\", \"device\": \"{}\", \"precision\": \"fp64\", \"model\": \"{}\", \"workload\": \"{} {} paths x {} steps, {} cell(s) "
+        "\"{}\", \"device\": \"{}\", \"precision\": \"{}\", \"model\": \"{}\", \"workload\": \"{} {} paths x {} steps, {} cell(s) "
         "({} rebalance counts x {} cost levels), kernel only\", \"paths\": {}, \"steps\": {}, \"cells\": {}, "
         "\"repeat\": {}, \"best_s\": {:.6f}, \"median_s\": {:.6f}, \"path_steps_per_s\": {:.4e}}}\n",
-        date, HEDGELAB_VERSION, HEDGELAB_GIT_COMMIT, backend, device, o.model, o.model, paths, steps, o.cells * o.costs, o.cells,
+        date, HEDGELAB_VERSION, HEDGELAB_GIT_COMMIT, backend, device, s.precision, o.model, o.model, paths, steps, o.cells * o.costs, o.cells,
         o.costs, paths, steps, o.cells * o.costs, o.repeat, best, median, work / best);
   } else {
-    out << fmt::format("hedgelab bench: {} [{}], fp64, commit {}\n", backend, device, HEDGELAB_GIT_COMMIT);
+    out << fmt::format("hedgelab bench: {} [{}], {}, commit {}\n", backend, device, s.precision, HEDGELAB_GIT_COMMIT);
     out << fmt::format("{} {} paths x {} steps, {} cell(s) ({} rebalance counts x {} cost levels), simulate + "
                        "hedge only, {} runs\n",
                        o.model, paths, steps, o.cells * o.costs, o.cells, o.costs, o.repeat);

@@ -14,6 +14,7 @@ struct BenchOptions {
   int costs = 1;           // proportional cost levels 0, 0.0005, 0.001, ... (cells x costs in all)
   int repeat = 3;
   std::string model = "gbm";  // market.model of the simulated paths (Black-Scholes hedger in every case)
+  std::string precision = "fp64";  // study.precision
   bool json = false;
 };
 

@@ -200,6 +200,7 @@ int hedgelab_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   bench->add_option("--repeat", bench_opt.repeat, "timed runs; the best is reported")->capture_default_str();
   bench->add_option("--model", bench_opt.model, "path model: gbm | merton | kou | heston | regime")
       ->capture_default_str();
+  bench->add_option("--precision", bench_opt.precision, "fp64 | fp32 | mixed")->capture_default_str();
   bench->add_flag("--json", bench_opt.json, "one JSON record per run");
   std::string table_file, table_output;
   TableOptions table_opt;

@@ -481,6 +481,7 @@ Plan make_plan(const Study& s) {
           g.sqrt_tau[i * (M + 1) + j] = std::sqrt(tau);
           g.inv_sqrt_tau[i * (M + 1) + j] = 1.0 / std::sqrt(tau);
         }
+      fill_float_tables(g);
       job.groups.push_back(std::move(g));
     }
     const int group = it->second;

@@ -19,8 +19,24 @@ struct PathGroup {
   PathParams params;  // table pointers are set by the backend from the vectors below
   std::vector<double> discount, sqrt_tau, inv_sqrt_tau;
   std::vector<double> tables;  // hedge-ratio tables of the kou and min_variance hedgers (PathParams::tables)
+  std::vector<float> tables_f;  // discount, sqrt_tau, inv_sqrt_tau rounded to float, one after the other
+                                // (PathParams::discount_f ...; fill_float_tables)
   double short_gamma = 1.0;  // +1 when the book is short gamma at t0, -1 when long (Zakamouline's sign)
 };
+
+// Fills g.tables_f from g.discount, g.sqrt_tau and g.inv_sqrt_tau (the float loops read those).
+inline void fill_float_tables(PathGroup& g) {
+  g.tables_f.clear();
+  for (const auto* v : {&g.discount, &g.sqrt_tau, &g.inv_sqrt_tau})
+    for (double x : *v) g.tables_f.push_back(static_cast<float>(x));
+}
+
+// Points P's float tables into one array laid out as PathGroup::tables_f.
+inline void set_float_tables(PathParams& P, const PathGroup& g, const float* f) {
+  P.discount_f = f;
+  P.sqrt_tau_f = f + g.discount.size();
+  P.inv_sqrt_tau_f = P.sqrt_tau_f + g.sqrt_tau.size();
+}
 
 // The group's PathParams pointing at its host tables (the CPU backend, trace, tests).
 inline PathParams host_params(const PathGroup& g) {
@@ -28,6 +44,7 @@ inline PathParams host_params(const PathGroup& g) {
   P.discount = g.discount.data();
   P.sqrt_tau = g.sqrt_tau.data();
   P.inv_sqrt_tau = g.inv_sqrt_tau.data();
+  set_float_tables(P, g, g.tables_f.data());
   P.tables = g.tables.empty() ? nullptr : g.tables.data();
   return P;
 }

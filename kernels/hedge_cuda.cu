@@ -103,6 +103,7 @@ void simulate_cuda(const SimJob& job, const BackendOptions& opt, SimOutput& out)
   // Per path group: its tables on the device.
   std::vector<PathParams> params;
   std::vector<std::unique_ptr<DeviceBuffer<double>>> tables;
+  std::vector<std::unique_ptr<DeviceBuffer<float>>> float_tables;
   auto on_device = [&](const std::vector<double>& h) {
     tables.push_back(std::make_unique<DeviceBuffer<double>>(h.size()));
     upload(*tables.back(), h);
@@ -114,6 +115,9 @@ void simulate_cuda(const SimJob& job, const BackendOptions& opt, SimOutput& out)
     P.sqrt_tau = on_device(g.sqrt_tau);
     P.inv_sqrt_tau = on_device(g.inv_sqrt_tau);
     P.tables = g.tables.empty() ? nullptr : on_device(g.tables);
+    float_tables.push_back(std::make_unique<DeviceBuffer<float>>(g.tables_f.size()));
+    upload(*float_tables.back(), g.tables_f);
+    set_float_tables(P, g, float_tables.back()->p);
     params.push_back(P);
   }
   std::vector<CellPass> cell_passes;

@@ -66,11 +66,13 @@ HL_HD void book_greeks(const PathParams& P, const CellParams& c, int j, R log_s,
     const BookEntry& b = P.book[i];
     if (j >= b.expiry_step) continue;
     const int k = i * (P.steps + 1) + j;
-    const R d1 = (log_s - T(b.log_strike)) * T(c.inv_vol * P.inv_sqrt_tau[k]) + T(c.d1_coef * P.sqrt_tau[k]);
+    const T inv_sqrt_tau = step_table<T>(P.inv_sqrt_tau, P.inv_sqrt_tau_f, k);
+    const R d1 = (log_s - T(b.log_strike)) * (T(c.inv_vol) * inv_sqrt_tau) +
+                 T(c.d1_coef) * step_table<T>(P.sqrt_tau, P.sqrt_tau_f, k);
     const R nd1 = T(0.5) * verfc(d1 * T(-kSqrt1_2));  // N(d1)
     hedge -= T(b.quantity) * (b.is_call ? nd1 : nd1 - T(1));
     if constexpr (WantGamma)
-      gamma += T(b.quantity * kInvSqrt2Pi * c.inv_vol * P.inv_sqrt_tau[k]) * vexp(T(-0.5) * d1 * d1) / s;
+      gamma += (T(b.quantity * kInvSqrt2Pi * c.inv_vol) * inv_sqrt_tau) * vexp(T(-0.5) * d1 * d1) / s;
   }
 }
 
@@ -211,7 +213,7 @@ HL_HD void hedge_path(const PathParams& P, const CellParams* cells, int ncells, 
   // Premia: each cell's own, at its hedge volatility (applied at the end).
 
   for (int j = 0; j <= P.steps; ++j) {
-    const TA disc = TA(P.discount[j]);
+    const TA disc = step_table<TA>(P.discount, P.discount_f, j);
     if (j > 0) {
       R jump_log;
       const R log_before = market_step(P, market, src, j, log_s, jump_log);

@@ -26,6 +26,16 @@ HL_HD constexpr double tiny_of() {
   return sizeof(T) == sizeof(double) ? 1e-300 : 1e-30;
 }
 
+// Entry k of a per-step table in the scalar type T: the double table, or its float copy (PathParams'
+// discount_f, sqrt_tau_f, inv_sqrt_tau_f), so that float loops convert nothing per step.
+template <class T>
+HL_HD T step_table(const double* d, const float* f, long long k) {
+  if constexpr (sizeof(T) == sizeof(float))
+    return f[k];
+  else
+    return d[k];
+}
+
 // A lane's values in the accumulator type A (mixed precision: float path, double cash); the identity
 // when A = R.
 template <class A, class R>

@@ -102,6 +102,7 @@ struct PathParams {
   const double* discount;      // exp(-r t_j)
   const double* sqrt_tau;      // [n_book][steps + 1]: sqrt(T_i - t_j), 0 from the option's expiry on
   const double* inv_sqrt_tau;  // [n_book][steps + 1]: 1 / sqrt(T_i - t_j), 0 from expiry on
+  const float *discount_f, *sqrt_tau_f, *inv_sqrt_tau_f;  // the same, rounded to float (fp32, mixed)
   // Hedge-ratio tables (kou, min_variance hedgers): rows of kTableHeader + 4 table_nx doubles per (table,
   // option, step). Nodes are uniform in u, with log(S/K) = x = c sinh(u): dense at the money (spacing
   // about c du, c = sigma_h sqrt(tau)), sparse in the tails. Header: u0, 1/du, c, x_end (the last node's

@@ -156,7 +156,10 @@ def functions(path):
 
 # ---------------------------------------------------------------- the kernel
 fns = functions(f'{B}/hedge_cuda.sass')
-kname = next(k for k in fns if 'hedge_kernel' in k)
+# One kernel per precision (hedge_kernel<R, A>): fp64 <double, double> in full, fp32 <float, float>
+# and mixed <float, double> in summary at the end.
+KERNELS = {'fp64': 'hedge_kernelIddE', 'fp32': 'hedge_kernelIffE', 'mixed': 'hedge_kernelIfdE'}
+kname = next(k for k in fns if KERNELS['fp64'] in k)
 ins = fns[kname]
 # drop the trailing self-branch padding after the last instruction
 ops = [opcode(t) for _, t in ins]
@@ -216,9 +219,13 @@ if sub_starts:
 FILE = re.compile(r'//## File "([^"]+)", line (\d+)(?: inlined at "([^"]+)", line (\d+))?')
 chain, pending_new = [], True
 attrib = []  # (opcode, innermost hedgelab frame 'file:line', innermost frame is a CUDA header)
+in_kernel = False
 for line in open(f'{B}/hedge_cuda.gi.sass'):
-    if '.text.' in line and 'hedge_kernel' not in line and line.lstrip().startswith('//-----'):
-        break  # only the kernel's section
+    if '.text.' in line and line.lstrip().startswith('//-----'):
+        if in_kernel: break  # only the fp64 kernel's section
+        in_kernel = KERNELS['fp64'] in line
+        continue
+    if not in_kernel: continue
     m = FILE.search(line)
     if m:
         if pending_new: chain = []; pending_new = False
@@ -251,6 +258,33 @@ if attrib:
         h = hist(v)
         print(f'   {k:34s} {len(v):6d} {h["FP64 DFMA"]:5d} {h["FP64 DMUL/DADD"]:9d} {h["MUFU"]:5d} '
               f'{h["IMAD.WIDE/HI"]:9d} {h["LDL (local)"] + h["STL (local)"]:7d}')
+
+# ---------------------------------------------------------------- the fp32 and mixed kernels
+def largest_loop(ins):
+    ix = {a: i for i, (a, _) in enumerate(ins)}
+    best = None
+    for i, (a, t) in enumerate(ins):
+        if opcode(t).split('.')[0] == 'BRA':
+            m = re.search(r'0x([0-9a-f]+)\s*$', t.strip())
+            if m and int(m.group(1), 16) <= a and int(m.group(1), 16) in ix:
+                lo = ix[int(m.group(1), 16)]
+                if best is None or i - lo > best[1] - best[0]: best = (lo, i)
+    return best
+for prec in ('fp32', 'mixed'):
+    k = next((x for x in fns if KERNELS[prec] in x), None)
+    if k is None: continue
+    kins = fns[k]; kops = [opcode(t) for _, t in kins]
+    m = re.search(re.escape(k) + r':\s*\n\s*(REG:.*)', res)
+    print(f'\n######## {prec} kernel: {k}')
+    print('resource usage (cuobjdump -res-usage):', m.group(1).strip() if m else '(not found)')
+    if m:
+        reg = int(dict(re.findall(r'(\w+(?:\[\d\])?):(\d+)', m.group(1))).get('REG', 0))
+        if reg:
+            warps = min(64, 65536 // (((reg + 7) // 8 * 8) * 32))
+            print(f'   register-limited occupancy on sm_90: {warps} warps/SM of 64 ({100*warps/64:.0f}%)')
+    show(f'{prec}: whole kernel (static)', kops)
+    ll = largest_loop(kins)
+    if ll: show(f'{prec}: largest backward-branch loop (the per-step loop over j; static)', kops[ll[0]:ll[1] + 1])
 
 # ---------------------------------------------------------------- probes: one call each
 pf = functions(f'{B}/sass_probe.sass')
