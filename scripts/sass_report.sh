@@ -89,6 +89,24 @@ __global__ void probe_normal_pair(const unsigned* in, double* y) {  // Philox + 
   int t = threadIdx.x; PhiloxNormals z = philox_normals(in[0], t);
   y[t] = z(2 * in[1] + 1); y[t + 32] = z(2 * in[1] + 2);
 }
+// float (fp32 and mixed precision)
+__global__ void probe_copyf(const float* x, float* y) { int t = threadIdx.x; y[t] = x[t]; }
+__global__ void probe_expf(const float* x, float* y) { int t = threadIdx.x; y[t] = expf(x[t]); }
+__global__ void probe_logf(const float* x, float* y) { int t = threadIdx.x; y[t] = logf(x[t]); }
+__global__ void probe_sqrtf(const float* x, float* y) { int t = threadIdx.x; y[t] = sqrtf(x[t]); }
+__global__ void probe_erfcf(const float* x, float* y) { int t = threadIdx.x; y[t] = erfcf(x[t]); }
+__global__ void probe_sincospif(const float* x, float* y) {
+  int t = threadIdx.x; float s, c; sincospif(x[t], &s, &c); y[t] = s; y[t + 32] = c;
+}
+__global__ void probe_box_mullerf(const unsigned* in, float* y) {
+  int t = threadIdx.x; float z0, z1;
+  box_muller(uniform_radius_f(in[t]), uniform_open_f(in[t + 64]), z0, z1);
+  y[t] = z0; y[t + 32] = z1;
+}
+__global__ void probe_normal_pairf(const unsigned* in, float* y) {
+  int t = threadIdx.x; PhiloxNormalsF z = philox_normals_f(in[0], t);
+  y[t] = z(2 * in[1] + 1); y[t + 32] = z(2 * in[1] + 2);
+}
 CU
 "$NVCC" -arch=sm_90 -O3 -std=c++17 --expt-relaxed-constexpr -lineinfo -I. -cubin -o $B/sass_probe.cubin $B/sass_probe.cu
 "$CUOBJDUMP" -sass $B/sass_probe.cubin >$B/sass_probe.sass
@@ -305,6 +323,16 @@ for name in ('exp', 'log', 'sqrt', 'sincospi', 'erfc', 'philox', 'box_muller', '
     print(f'   {name:14s} {len(b) - len(base):6d} {d("FP64 DFMA"):5d} {d("FP64 DMUL/DADD"):9d} '
           f'{d("FP64 DSETP/DMNMX"):5d} {d("MUFU"):5d} {d("IMAD.WIDE/HI"):9d} '
           f'{d("IADD3/LOP3/SHF/LEA") + d("IMAD (other)"):7d} {d("BRA") + d("BSSY/BSYNC"):6d} {len(sub):8d}')
+basef, _ = body('copyf')
+bfh = hist(basef)
+print(f'   --- float (fp32, mixed): inline path minus a float copy kernel; FP32 = FFMA/FMUL/FADD/FSETP/...')
+for name in ('expf', 'logf', 'sqrtf', 'sincospif', 'erfcf', 'box_mullerf', 'normal_pairf'):
+    b, sub = body(name); h = hist(b)
+    d = lambda c: h[c] - bfh[c]
+    print(f'   {name:14s} {len(b) - len(basef):6d} FP32 {d("FP32"):4d} MUFU {d("MUFU"):3d} FP64 '
+          f'{d("FP64 DFMA") + d("FP64 DMUL/DADD") + d("FP64 DSETP/DMNMX"):3d} conv {d("conv F2F/I2F/F2I"):3d} '
+          f'IMAD.W/HI {d("IMAD.WIDE/HI"):3d} int {d("IADD3/LOP3/SHF/LEA") + d("IMAD (other)"):3d} '
+          f'branch {d("BRA") + d("BSSY/BSYNC"):3d} slowpath {len(sub):4d}')
 print('   (static counts: every instruction of the inline path once, including predicated-off and rarely\n'
       '    taken branches; "slowpath" = instructions after the last EXIT, reached by CALL for special inputs)')
 PY
