@@ -4,9 +4,13 @@
 Measured in one run, on this machine:
   1. the Derman-Kamal study, whole process (`hedgelab run experiments/derman_kamal.toml`), against
      QuantLib's DiscreteHedging example (Debian package quantlib-examples), which runs the same study;
-  2. `hedgelab bench` (simulate + hedge only, path-steps/s) on every backend available: 1e6 x 84 on the
-     CPU, 1e7 x 252 on CUDA, for every path model (gbm, merton, kou, heston, regime; Black-Scholes
-     hedger), with each model's throughput as a fraction of gbm's measured in the same run;
+  2. `hedgelab bench` (simulate + hedge only, path-steps/s) on every backend available, for the
+     issue's canonical workloads: GBM 1e7 paths x 252 steps, one cell; the same with 48 cells (8
+     rebalance counts x 6 cost levels), with its time as a multiple of the one-cell time; Merton jumps;
+     on the CPU also 1e6 x 84 one cell (the CPU target's workload). Every path model (gbm, merton, kou,
+     heston, regime; Black-Scholes hedger) at the backend's default size, with each model's throughput
+     as a fraction of gbm's measured in the same run. Every precision (fp64, fp32, mixed) for the
+     one-cell GBM workload;
   3. the vectorised NumPy baseline (scripts/numpy_baseline.py, one core) on 1e6 paths x 84 steps.
 Each figure is appended as one JSON line to results/bench/records.jsonl (machine, backend, precision,
 commit) and a summary is printed.
@@ -66,6 +70,8 @@ def main():
     ap.add_argument("--no-numpy", action="store_true", help="skip the NumPy baseline")
     ap.add_argument("--out", default=str(ROOT / "results" / "bench" / "records.jsonl"))
     ap.add_argument("--models", default="gbm,merton,kou,heston,regime", help="path models for hedgelab bench")
+    ap.add_argument("--precisions", default="fp64,fp32,mixed", help="precisions of the one-cell canonical workload")
+    ap.add_argument("--quick", action="store_true", help="skip the 1e7 x 252 canonical workloads")
     args = ap.parse_args()
     if not HEDGELAB.exists():
         sys.exit("build/hedgelab is missing: run scripts/build.sh first")
@@ -88,18 +94,39 @@ def main():
     # 2. Kernel throughput on every backend present.
     info = subprocess.run([str(HEDGELAB), "info"], capture_output=True, text=True).stdout
     backends = ["cpu"] + (["cuda"] if "cuda device 0" in info else [])
+    def bench(b, *extra, repeat=5):
+        out = subprocess.run([str(HEDGELAB), "bench", "--backend", b, "--repeat", str(repeat), "--json", *extra],
+                             capture_output=True, text=True, check=True).stdout
+        return [{**base, **json.loads(line)} for line in out.splitlines() if line.strip()]
+
     for b in backends:
         gbm_rate = None
         for model in args.models.split(","):
-            out = subprocess.run([str(HEDGELAB), "bench", "--backend", b, "--model", model, "--repeat", "5", "--json"],
-                                 capture_output=True, text=True, check=True).stdout
-            for line in out.splitlines():
-                rec = {**base, **json.loads(line)}
+            for rec in bench(b, "--model", model):
                 if model == "gbm":
                     gbm_rate = rec["path_steps_per_s"]
                 elif gbm_rate:
                     rec["fraction_of_gbm"] = round(rec["path_steps_per_s"] / gbm_rate, 3)
                 records.append(rec)
+        # The canonical workloads: 1e7 x 252, one cell and 48 cells, GBM and Merton, every precision.
+        if not args.quick:
+            canon = ["--paths", "10000000", "--steps", "252"]
+            rep = 5 if b == "cuda" else 2
+            one = {}
+            for prec in args.precisions.split(","):
+                if b == "cpu" and prec != "fp64":
+                    # the CPU's float loops are scalar (cross-checks, not speed): the smaller CPU workload
+                    recs = bench(b, "--precision", prec, repeat=2)
+                else:
+                    recs = bench(b, *canon, "--precision", prec, repeat=rep)
+                for rec in recs:
+                    one[prec] = rec
+                    records.append(rec)
+            for rec in bench(b, *canon, "--cells", "8", "--costs", "6", repeat=rep):
+                if "fp64" in one:
+                    rec["multiple_of_one_cell"] = round(rec["best_s"] / one["fp64"]["best_s"], 2)
+                records.append(rec)
+            records.extend(bench(b, *canon, "--model", "merton", repeat=rep))
 
     # 3. The NumPy baseline, one core, 1e6 x 84.
     if not args.no_numpy:
