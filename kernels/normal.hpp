@@ -25,21 +25,12 @@ HL_HD float uniform_open_f(std::uint32_t hi) { return static_cast<float>(hi >> 8
 HL_HD float uniform_radius_f(std::uint32_t hi) { return static_cast<float>(hi) * 0x1.0p-32f + 0x1.0p-33f; }
 
 // The uniform of a lane type from two words: double lanes use all 52 bits (uniform_open), float lanes
-// the high word.
-template <class R, class W>
+// the high word (uniform_radius_f for the Box-Muller radius when Radius, else uniform_open_f).
+template <class R, bool Radius = false, class W>
 HL_HD R lane_uniform(W hi, W lo) {
   if constexpr (std::is_same_v<R, float>) {
     (void)lo;
-    return uniform_open_f(hi);
-  } else {
-    return uniform_open(hi, lo);
-  }
-}
-template <class R, class W>
-HL_HD R lane_radius_uniform(W hi, W lo) {
-  if constexpr (std::is_same_v<R, float>) {
-    (void)lo;
-    return uniform_radius_f(hi);
+    return Radius ? uniform_radius_f(hi) : uniform_open_f(hi);
   } else {
     return uniform_open(hi, lo);
   }
@@ -76,7 +67,7 @@ struct PhiloxNormalsT {
       W c[4] = {W{} + static_cast<std::uint32_t>((j - 1) >> 1), W{} + static_cast<std::uint32_t>(kStreamDiffusion), path_lo, path_hi};
       philox4x32_10_words(c, static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32));
       R z0;
-      box_muller(lane_radius_uniform<R>(c[0], c[1]), lane_uniform<R>(c[2], c[3]), z0, spare);
+      box_muller(lane_uniform<R, true>(c[0], c[1]), lane_uniform<R>(c[2], c[3]), z0, spare);
       return z0;
     }
     return spare;
@@ -91,7 +82,7 @@ struct PhiloxNormalsT {
   HL_HD void normal_pair(std::uint32_t stream, std::uint32_t block, R& z0, R& z1) const {
     W c[4] = {W{} + block, W{} + stream, path_lo, path_hi};
     philox4x32_10_words(c, static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32));
-    box_muller(lane_radius_uniform<R>(c[0], c[1]), lane_uniform<R>(c[2], c[3]), z0, z1);
+    box_muller(lane_uniform<R, true>(c[0], c[1]), lane_uniform<R>(c[2], c[3]), z0, z1);
   }
 };
 
