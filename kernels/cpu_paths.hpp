@@ -32,6 +32,19 @@ struct LedgerLine {
   int step;
   double spot, position, trade, fee, cash, book_cash;
 };
+// Keeps one cell's rows of a scalar loop's ledger (LedgerRow<double> or LedgerRow<float>), in double.
+struct KeepCellLedger {
+  static constexpr bool active = true;
+  int cell;
+  std::vector<LedgerLine>* lines;
+  template <class Row>
+  void operator()(const Row& r) const {
+    if (r.cell == cell)
+      lines->push_back({r.step, static_cast<double>(r.spot), static_cast<double>(r.position),
+                        static_cast<double>(r.trade), static_cast<double>(r.fee), static_cast<double>(r.cash),
+                        static_cast<double>(r.book_cash)});
+  }
+};
 void trace_path_avx2(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
                      std::uint64_t path, int cell, std::vector<LedgerLine>& lines, double& pnl);
 void trace_path_cpu(const PathParams& P, const CellParams* cells, int ncells, double short_gamma, std::uint64_t path,

@@ -68,17 +68,6 @@ const char* cpu_simd() {
   return (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? "avx2" : "scalar";
 }
 
-namespace {
-struct Keep {  // one cell's ledger rows
-  static constexpr bool active = true;
-  int cell;
-  std::vector<LedgerLine>* lines;
-  void operator()(const LedgerRow<double>& r) const {
-    if (r.cell == cell) lines->push_back({r.step, r.spot, r.position, r.trade, r.fee, r.cash, r.book_cash});
-  }
-};
-}  // namespace
-
 HedgePathsFn cpu_paths_fn(int precision) {
   if (precision == kPrecisionFp32) return hedge_paths_fp32;
   if (precision == kPrecisionMixed) return hedge_paths_mixed;
@@ -91,8 +80,8 @@ void trace_path_cpu(const PathParams& P, const CellParams* cells, int ncells, do
   if (std::strcmp(cpu_simd(), "avx2") == 0) return trace_path_avx2(P, cells, ncells, short_gamma, path, cell, lines, pnl);
   PathOut po[kMaxCellsPerPassCpu];
   PhiloxNormals z = philox_normals(P.seed, path);
-  hedge_path<double, PhiloxNormals, Keep, kMaxCellsPerPassCpu>(P, cells, ncells, z, po, Keep{cell, &lines},
-                                                               short_gamma);
+  hedge_path<double, PhiloxNormals, KeepCellLedger, kMaxCellsPerPassCpu>(P, cells, ncells, z, po,
+                                                                         KeepCellLedger{cell, &lines}, short_gamma);
   pnl = po[cell].pnl;
 }
 

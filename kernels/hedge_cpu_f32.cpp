@@ -9,17 +9,6 @@ namespace hl {
 
 namespace {
 template <class A>
-PathOut to_double(const PathOutT<A>& o) {
-  return PathOut{static_cast<double>(o.pnl),
-                 static_cast<double>(o.cost),
-                 static_cast<double>(o.trades),
-                 static_cast<double>(o.turnover_shares),
-                 static_cast<double>(o.turnover_notional),
-                 static_cast<double>(o.jump_pnl),
-                 static_cast<double>(o.jumps)};
-}
-
-template <class A>
 void paths_f32(const PathParams& P, const CellParams* cells, int ncells, double short_gamma, std::int64_t p0,
                std::int64_t p1, const CpuOut& out) {
   PathOutT<A> po[kMaxCellsPerPassCpu];
@@ -31,27 +20,13 @@ void paths_f32(const PathParams& P, const CellParams* cells, int ncells, double 
   }
 }
 
-// One cell's ledger rows, in double.
-struct KeepF {
-  static constexpr bool active = true;
-  int cell;
-  std::vector<LedgerLine>* lines;
-  template <class A>
-  void operator()(const LedgerRow<A>& r) const {
-    if (r.cell == cell)
-      lines->push_back({r.step, static_cast<double>(r.spot), static_cast<double>(r.position),
-                        static_cast<double>(r.trade), static_cast<double>(r.fee), static_cast<double>(r.cash),
-                        static_cast<double>(r.book_cash)});
-  }
-};
-
 template <class A>
 void trace_f32(const PathParams& P, const CellParams* cells, int ncells, double short_gamma, std::uint64_t path,
                int cell, std::vector<LedgerLine>& lines, double& pnl) {
   PathOutT<A> po[kMaxCellsPerPassCpu];
   PhiloxNormalsF z = philox_normals_f(P.seed, path);
-  hedge_path<float, PhiloxNormalsF, KeepF, kMaxCellsPerPassCpu, A>(P, cells, ncells, z, po, KeepF{cell, &lines},
-                                                                   short_gamma);
+  hedge_path<float, PhiloxNormalsF, KeepCellLedger, kMaxCellsPerPassCpu, A>(P, cells, ncells, z, po,
+                                                                            KeepCellLedger{cell, &lines}, short_gamma);
   pnl = static_cast<double>(po[cell].pnl);
 }
 }  // namespace

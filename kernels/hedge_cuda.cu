@@ -38,12 +38,7 @@ __global__ void hedge_kernel(const __grid_constant__ PathParams P, const __grid_
   PathOutT<A> po[kMaxCellsPerPass];
   hedge_path<R, PhiloxNormalsT<R, std::uint32_t>, NoLedger, kMaxCellsPerPass, A>(P, pass.c, ncells, z, po, NoLedger{},
                                                                                  short_gamma);
-  for (int c = 0; c < ncells; ++c)  // out.stride = npaths
-    store_path(out, c, i,
-               PathOut{static_cast<double>(po[c].pnl), static_cast<double>(po[c].cost),
-                       static_cast<double>(po[c].trades), static_cast<double>(po[c].turnover_shares),
-                       static_cast<double>(po[c].turnover_notional), static_cast<double>(po[c].jump_pnl),
-                       static_cast<double>(po[c].jumps)});
+  for (int c = 0; c < ncells; ++c) store_path(out, c, i, to_double(po[c]));  // out.stride = npaths
 }
 
 using KernelFn = void (*)(PathParams, CellPass, int, double, std::int64_t, std::int64_t, PathArrays);

@@ -25,6 +25,15 @@ struct PathOutT {
 };
 using PathOut = PathOutT<double>;
 
+// One scalar path's results in double (the float precisions store doubles like fp64).
+template <class A>
+HL_HD PathOut to_double(const PathOutT<A>& o) {
+  return PathOut{static_cast<double>(o.pnl),          static_cast<double>(o.cost),
+                 static_cast<double>(o.trades),       static_cast<double>(o.turnover_shares),
+                 static_cast<double>(o.turnover_notional), static_cast<double>(o.jump_pnl),
+                 static_cast<double>(o.jumps)};
+}
+
 // Writes one path's results for cell c (path index p within the arrays).
 HL_HD void store_path(const PathArrays& out, int c, long long p, const PathOut& o) {
   const long long at = c * out.stride + p;
