@@ -63,10 +63,9 @@ double run_memory_bytes(const Study& study, const Plan& plan, QuantileMethod met
   const double cells = static_cast<double>(job.cells.size()), paths = static_cast<double>(study.paths);
   const double chunk = static_cast<double>(chunk_paths(job, opt.chunk));
   const double reducers = std::min(static_cast<double>(cpu_threads(opt.threads)), cells);
-  // The chunk buffer (one on the host for either backend), and the per-block sums of a chunk (about
-  // 700 bytes per block of kStatBlock paths and cell).
+  // The chunk buffer (one on the host for either backend), and the per-block sums of a chunk.
   double need = chunk * cells * static_cast<double>(sim_bytes_per_path(job.jumps));
-  need += std::ceil(chunk / static_cast<double>(kStatBlock)) * cells * 700.0;
+  need += std::ceil(chunk / static_cast<double>(kStatBlock)) * cells * (kStatBlockBytes + 16.0 * study.worst_paths);
   if (method == QuantileMethod::exact) {
     // Every path's P&L; when it is also the samples, a sorted copy per reducing thread instead.
     need += paths * 8.0 * (study.samples ? reducers : cells);

@@ -110,7 +110,7 @@ struct Shifts {
 };
 
 // Sums over a block of paths, or over all blocks so far, of one cell. Series are shifted by the cell's
-// Shifts; the paired sums take u = x - K_x and v = x_base - K_x(base).
+// Shifts.
 struct Moments {
   std::int64_t n = 0;
   Sum x[4];  // (x - K)^1, ^2, ^3, ^4
@@ -152,6 +152,9 @@ struct Moments {
     nonfinite += b.nonfinite;
   }
 };
+
+// What run_memory_bytes counts per block of a chunk and cell: the sums and the loss counts.
+static_assert(sizeof(Moments) + 64 * sizeof(std::uint64_t) <= kStatBlockBytes, "kStatBlockBytes too small");
 
 using Candidate = std::pair<double, std::int64_t>;  // P&L, path
 bool worse_candidate(const Candidate& a, const Candidate& b) { return worse(a.first, a.second, b.first, b.second); }
@@ -500,8 +503,11 @@ void StreamStats::Impl::set_shifts(const std::vector<CellSamples>& v) {
   for (std::size_t c = 0; c < ncells; ++c) {
     const CellSamples& x = v[c];
     Cell& cell = cells[c];
-    cell.has_cost = x.cost, cell.has_trades = x.trades, cell.has_shares = x.turnover_shares;
-    cell.has_notional = x.turnover_notional, cell.has_jumps = x.jump_pnl && x.jumps;
+    cell.has_cost = x.cost != nullptr;
+    cell.has_trades = x.trades != nullptr;
+    cell.has_shares = x.turnover_shares != nullptr;
+    cell.has_notional = x.turnover_notional != nullptr;
+    cell.has_jumps = x.jump_pnl != nullptr && x.jumps != nullptr;
     Shifts& k = cell.k;
     k.x = mean([&](std::int64_t i) { return x.pnl[i]; });
     if (x.cost) k.cost = mean([&](std::int64_t i) { return x.cost[i]; });

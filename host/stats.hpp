@@ -81,6 +81,10 @@ class QuantileSketch {
   std::uint64_t zero_ = 0, nonfinite_ = 0;
 };
 
+// Bytes StreamStats holds per block of kStatBlock paths of a chunk and per cell (its block sums and loss
+// counts), an upper bound; the worst-path candidates add 16 bytes per path kept.
+constexpr double kStatBlockBytes = 1536;
+
 // Bytes a QuantileSketch of one cell is expected to take (ten decades of |x| per sign), for the memory
 // check before a run.
 double sketch_bytes_estimate(double accuracy);

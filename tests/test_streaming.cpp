@@ -534,7 +534,8 @@ TEST_CASE("streaming: memory is bounded by the chunk, except what output.samples
   const PreparedRun q = prepare_run(mid, o);
   CHECK(q.method == QuantileMethod::exact);
   CHECK(run_memory_bytes(mid, q.plan, q.method, o) ==
-        doctest::Approx(3.0 * kStatBlock * 2 * 36 + 3 * 2 * 700.0 + 1e6 * 2 * 8).epsilon(1e-12));
+        doctest::Approx(3.0 * kStatBlock * 2 * 36 + 3 * 2 * (kStatBlockBytes + 16.0 * mid.worst_paths) + 1e6 * 2 * 8)
+            .epsilon(1e-12));
   CHECK(chunk_paths(q.plan.job, 5000) == 2 * kStatBlock);
   CHECK(chunk_paths(p.plan.job, 0) % kStatBlock == 0);
   CHECK(chunk_paths(p.plan.job, 0) * 2 * 36 <= kChunkBytes);
