@@ -70,7 +70,8 @@ double run_memory_bytes(const Study& study, const Plan& plan, QuantileMethod met
     // Every path's P&L; when it is also the samples, a sorted copy per reducing thread instead.
     need += paths * 8.0 * (study.samples ? reducers : cells);
   } else {
-    need += cells * sketch_bytes_estimate(study.sketch_accuracy);
+    // The sketches, and a bucket code (4 bytes) per path and cell of the chunk.
+    need += cells * sketch_bytes_estimate(study.sketch_accuracy) + chunk * cells * 4.0;
   }
   if (study.samples) need += paths * cells * 16.0;  // P&L and cost of every path
   return need;

@@ -343,8 +343,8 @@ QuantileSketch::QuantileSketch(double accuracy, double zero_threshold)
       log_gamma_(std::log1p(2.0 * accuracy / (1.0 - accuracy))),
       inv_log_gamma_(1.0 / log_gamma_),
       rep_scale_(1.0 - accuracy) {  // 2 / (gamma + 1) = 1 - a
-  if (!(accuracy > 0.0 && accuracy < 1.0) || !(zero_threshold > 0.0) || !std::isfinite(zero_threshold))
-    throw std::invalid_argument("QuantileSketch: accuracy must be in (0, 1) and the zero threshold > 0");
+  if (!(accuracy >= kSketchAccuracyMin && accuracy < 1.0) || !(zero_threshold > 0.0) || !std::isfinite(zero_threshold))
+    throw std::invalid_argument("QuantileSketch: accuracy must be in [1e-6, 1) and the zero threshold > 0");
 }
 
 void QuantileSketch::Store::grow(std::int64_t key) {
@@ -366,18 +366,23 @@ void QuantileSketch::Store::grow(std::int64_t key) {
   }
 }
 
-void QuantileSketch::add(double x) {
+std::int32_t QuantileSketch::code(double x) const {
   const double ax = std::fabs(x);
-  if (!(ax <= std::numeric_limits<double>::max())) {  // NaN or infinite
-    ++nonfinite_;
-    return;
-  }
-  if (ax < zero_threshold_) {
+  if (!(ax <= std::numeric_limits<double>::max())) return kNonfiniteCode;  // NaN or infinite
+  if (ax < zero_threshold_) return kZeroCode;
+  const auto key = static_cast<std::int32_t>(std::ceil(std::log(ax) * inv_log_gamma_));
+  return 2 * key + (x < 0.0 ? 1 : 0);
+}
+
+void QuantileSketch::add_code(std::int32_t code) {
+  if (code == kZeroCode) {
     ++zero_;
-    return;
+  } else if (code == kNonfiniteCode) {
+    ++nonfinite_;
+  } else {
+    const std::int32_t negative = code & 1;  // two's complement: the low bit of 2 k + 1 is 1 for any k
+    ((negative ? neg_ : pos_)).add((static_cast<std::int64_t>(code) - negative) / 2);
   }
-  const auto key = static_cast<std::int64_t>(std::ceil(std::log(ax) * inv_log_gamma_));
-  (x > 0.0 ? pos_ : neg_).add(key);
 }
 
 void QuantileSketch::merge(const QuantileSketch& o) {
@@ -448,6 +453,7 @@ struct StreamStats::Impl {
   std::vector<Moments> parts;
   std::vector<std::uint64_t> part_loss;
   std::vector<std::vector<Candidate>> part_worst;
+  std::vector<std::int32_t> codes;  // sketch: every path's bucket code, [cell][p - p0]
   std::vector<double> samples, samples_cost;  // [cells x paths], keep_samples
 
   bool exact() const { return cfg.method == QuantileMethod::exact; }
@@ -658,6 +664,11 @@ void StreamStats::Impl::block_sums(std::size_t c, std::int64_t p0, std::int64_t 
       if (cand.size() == kw && worse_candidate(cand.front(), top)) top = cand.front();
     }
   }
+  // The sketch's bucket codes (the logarithms, here in parallel; counted in phase 2).
+  if (cell.sketch) {
+    std::int32_t* code = codes.data() + c * static_cast<std::size_t>(v[c].n);
+    for (std::int64_t i = i0; i < i1; ++i) code[i] = cell.sketch->code(x[i]);
+  }
   // The exact method's P&L, and the samples.
   if (exact()) std::copy(x + i0, x + i1, kept(c) + p0 + i0);
   if (cfg.keep_samples && s.cost)
@@ -702,13 +713,14 @@ void StreamStats::add(std::int64_t p0, std::int64_t p1, const std::vector<CellSa
   s.parts.assign(tasks, Moments{});
   s.part_loss.assign(tasks * nt, 0);
   if (s.part_worst.size() < tasks) s.part_worst.resize(tasks);
+  if (!s.exact()) s.codes.resize(s.ncells * static_cast<std::size_t>(m));
   parallel_for(static_cast<std::int64_t>(tasks), s.threads, [&](std::int64_t t) {
     const std::size_t c = static_cast<std::size_t>(t / nb);
     const std::int64_t b = t % nb, i0 = b * kStatBlock, i1 = std::min(m, i0 + kStatBlock);
     s.block_sums(c, p0, i0, i1, v, s.parts[t], s.part_loss.data() + t * nt, s.part_worst[t]);
   });
   // Phase 2: per cell, on one thread: the blocks folded in block order, the worst paths merged, the
-  // sketch filled (integer counts: any order).
+  // sketch's buckets counted (integer counts: any order).
   parallel_for(static_cast<std::int64_t>(s.ncells), s.threads, [&](std::int64_t ci) {
     const std::size_t c = static_cast<std::size_t>(ci);
     Impl::Cell& cell = s.cells[c];
@@ -728,8 +740,10 @@ void StreamStats::add(std::int64_t p0, std::int64_t p1, const std::vector<CellSa
         }
       }
     }
-    if (cell.sketch)
-      for (std::int64_t i = 0; i < m; ++i) cell.sketch->add(v[c].pnl[i]);
+    if (cell.sketch) {
+      const std::int32_t* code = s.codes.data() + c * static_cast<std::size_t>(m);
+      for (std::int64_t i = 0; i < m; ++i) cell.sketch->add_code(code[i]);
+    }
   });
   s.next = p1;
 }

@@ -3,6 +3,7 @@
 // (StreamStats), or from whole arrays (cell_statistics, paired_statistics). Sums are taken over blocks
 // of kStatBlock paths in path order and folded in block order, so every statistic is a pure function
 // of the samples: the same bits for any thread count, batch size or chunk size.
+#include <climits>
 #include <cstdint>
 #include <memory>
 #include <utility>
@@ -33,7 +34,8 @@ std::pair<std::int64_t, std::int64_t> quantile_ci_indices(std::int64_t n, double
 enum class QuantileMethod { exact, sketch };
 
 // Relative accuracy of the sketch: output.sketch_accuracy's default and bounds. Below 1e-6 the buckets
-// would need hundreds of MB per cell; exact quantiles are the better choice there.
+// would need hundreds of MB per cell (exact quantiles are the better choice there), and the buckets'
+// 32-bit codes (QuantileSketch::code) could overflow.
 constexpr double kSketchAccuracyDefault = 1e-4, kSketchAccuracyMin = 1e-6, kSketchAccuracyMax = 0.05;
 // The sketch's zero bucket holds |x| < kSketchZeroFraction x (the largest finite |P&L| of the cell's
 // first kStatBlock paths), or < kSketchZeroFraction when those are all 0.
@@ -50,8 +52,14 @@ constexpr double kSketchZeroFraction = 1e-9;
 // buckets per sign (2.4 MB at a = 1e-4 for |x| over ten decades).
 class QuantileSketch {
  public:
-  QuantileSketch(double accuracy, double zero_threshold);
-  void add(double x);                   // x finite; a non-finite x is counted apart (nonfinite()), not placed
+  QuantileSketch(double accuracy, double zero_threshold);  // accuracy in [kSketchAccuracyMin, 1), threshold > 0
+  void add(double x) { add_code(code(x)); }  // a non-finite x is counted apart (nonfinite()), not placed
+  // add() in two steps, so that threads can find the buckets of many values (code: const, the costly
+  // logarithm) and one thread count them (add_code): 2 k + 1 for a negative x in bucket k, 2 k for a
+  // positive one, kZeroCode and kNonfiniteCode. |k| < 4e8 for accuracy >= 1e-6 (|ln |x|| <= 745).
+  static constexpr std::int32_t kZeroCode = INT32_MIN, kNonfiniteCode = INT32_MIN + 1;
+  std::int32_t code(double x) const;
+  void add_code(std::int32_t code);
   void merge(const QuantileSketch& o);  // o of the same accuracy and zero threshold
   std::uint64_t count() const;          // finite values added
   std::uint64_t nonfinite() const { return nonfinite_; }
