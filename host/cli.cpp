@@ -75,13 +75,15 @@ struct StopSignals {
 };
 
 int cmd_run(const std::string& experiment, std::string output, const std::vector<std::string>& sets,
-            const std::string& backend, int threads, std::int64_t batch, bool quiet, std::ostream& out) {
+            const std::string& backend, int threads, std::int64_t batch, std::int64_t chunk, bool quiet,
+            std::ostream& out) {
   Study study = load_study(experiment, sets);
   if (output.empty()) output = "results/" + study.name + ".h5";
   RunOptions opt;
   opt.backend = backend;
   opt.threads = threads;
   opt.batch = batch;
+  opt.chunk = chunk;
   // Every check that needs no simulation runs first; only then may the output directory be created.
   PreparedRun prepared = prepare_run(study, opt);
   check_output_path(output);
@@ -158,7 +160,7 @@ int hedgelab_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   std::string experiment, output, backend = "auto";
   std::vector<std::string> sets;
   int threads = 0;
-  std::int64_t batch = 0;
+  std::int64_t batch = 0, chunk = 0;
   bool quiet = false;
   CLI::App* run = app.add_subcommand("run", "run an experiment and write its HDF5 results");
   run->add_option("experiment", experiment, "experiment TOML file")->required();
@@ -172,6 +174,9 @@ int hedgelab_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   run->add_option("--backend", backend, "auto | cpu | cuda")->capture_default_str();
   run->add_option("--threads", threads, "CPU threads (default: all)")->check(kWholeNumber);
   run->add_option("--batch-size", batch, "paths per work item (results do not depend on it)")
+      ->check(kWholeNumber);
+  run->add_option("--chunk-size", chunk,
+                  "paths simulated and reduced at a time: bounds memory (results do not depend on it)")
       ->check(kWholeNumber);
   run->add_flag("-q,--quiet", quiet, "print only errors");
   CLI::App* info = app.add_subcommand("info", "version, backends built in, devices seen");
@@ -230,7 +235,7 @@ int hedgelab_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
     if (bench->parsed()) return run_bench(bench_opt, out);
     if (table->parsed()) return cmd_table(table_file, table_opt, table_output, out);
     if (trace->parsed()) return cmd_trace(experiment, sets, trace_path_index, trace_cell, trace_csv, out);
-    return cmd_run(experiment, output, sets, backend, threads, batch, quiet, out);
+    return cmd_run(experiment, output, sets, backend, threads, batch, chunk, quiet, out);
   } catch (const InputError& e) {
     err << "error: " << e.what() << "\n";
     return 2;

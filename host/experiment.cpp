@@ -41,7 +41,9 @@ const std::vector<TableKeys>& schema() {
       {"hedge", {"policy", "model", "rebalances", "volatility", "band", "to", "risk_aversion", "move"}},
       {"costs", {"proportional", "fixed", "half_spread", "half_spread_per_vol", "impact_eta", "volume", "lot",
                  "on_initial", "on_unwind"}},
-      {"output", {"histogram_bins", "samples", "quantiles", "baseline", "loss_thresholds", "worst_paths"}},
+      {"output",
+       {"histogram_bins", "samples", "quantiles", "baseline", "loss_thresholds", "worst_paths", "quantile_method",
+        "sketch_accuracy"}},
       {"sweep", {"zip"}},
   };
   return tables;
@@ -618,6 +620,17 @@ Study read_study(const std::string& src, const toml::table& doc, const std::stri
   if (const Field f = output["worst_paths"]; f.has()) {
     const std::int64_t k = f.integer();
     s.worst_paths = static_cast<int>(f.check(k, k >= 0 && k <= 10'000, "must be in [0, 10000]"));
+  }
+  if (const Field f = output["quantile_method"]; f.has()) {
+    const std::string m = f.string();
+    const std::vector<std::string> methods{"auto", "exact", "sketch"};
+    if (std::find(methods.begin(), methods.end(), m) == methods.end())
+      f.fail(fmt::format("must be one of 'auto', 'exact', 'sketch', got '{}'{}", m, did_you_mean(nearest(m, methods))));
+    s.quantile_method = m;
+  }
+  if (const Field f = output["sketch_accuracy"]; f.has()) {
+    const double a = f.number();
+    s.sketch_accuracy = f.check(a, a >= kSketchAccuracyMin && a <= kSketchAccuracyMax, "must be in [1e-06, 0.05]");
   }
   if (const Field f = output["baseline"]; f.has()) {
     const std::int64_t b = f.check(f.integer(), f.integer() >= 0, "must be >= 0");

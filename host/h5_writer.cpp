@@ -233,6 +233,20 @@ void validate(const RunResult& r) {
     throw std::runtime_error(fmt::format("{} cost samples for {} P&L samples", r.samples_cost.size(), r.samples.size()));
 }
 
+// What the quantile method guarantees, in words (the root attribute quantile_error_bound).
+std::string quantile_error_bound(const RunResult& r) {
+  if (r.quantile_method != "sketch")
+    return "exact: quantiles (type 7), their intervals, VaR, ES and the histogram from the sorted P&L of every path";
+  return fmt::format(
+      "sketch of relative accuracy a = {}: a quantile (type 7, between the order statistics x_lo and x_hi) lies "
+      "within a max(|x_lo|, |x_hi|) + x_min of the exact one, and so does VaR; each order statistic (quantiles_lo, "
+      "quantiles_hi, the VaR intervals) within a |x| + x_min; an ES within a mean(|x|) over its tail + x_min; "
+      "histogram counts are exact but for values within a |x| + x_min of a bin edge; x_min is each cell's "
+      "/cells/quantiles attribute sketch_zero_threshold; min, max, moments, loss probabilities and worst paths "
+      "are exact",
+      r.sketch_accuracy);
+}
+
 std::string utc_now() {
   const std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -292,7 +306,17 @@ void write_file(const RunResult& r, const std::string& file_name) {
       edges.insert(edges.end(), s.histogram_edges.begin(), s.histogram_edges.end());
     }
     dataset_f64(cells, "quantile_levels", r.quantile_levels, {levels});
-    dataset_f64(cells, "quantiles", quantiles, {n, levels});
+    {
+      // How the quantiles were computed, and the sketch's zero threshold per cell (README, "Scale").
+      Handle q = dataset(cells, "quantiles", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, quantiles.data(), {n, levels});
+      attr_str(q, "method", r.quantile_method);
+      if (r.quantile_method == "sketch") {
+        std::vector<double> zero(n);
+        for (std::size_t c = 0; c < n; ++c) zero[c] = r.cells[c].sketch_zero_threshold;
+        attr_f64(q, "sketch_accuracy", r.sketch_accuracy);
+        attr_f64_array(q, "sketch_zero_threshold", zero);
+      }
+    }
     dataset_f64(cells, "quantiles_lo", quantiles_lo, {n, levels});
     dataset_f64(cells, "quantiles_hi", quantiles_hi, {n, levels});
     dataset(cells, "histogram_counts", H5T_STD_U64LE, H5T_NATIVE_UINT64, counts.data(), {n, bins});
@@ -382,6 +406,9 @@ void write_file(const RunResult& r, const std::string& file_name) {
   attr_str(file, "overrides", fmt::format("{}", fmt::join(s.overrides, "\n")));
   attr_str(file, "created_utc", utc_now());
   attr_str(file, "pnl_convention", kPnlConvention);
+  attr_str(file, "quantile_method", r.quantile_method);
+  attr_f64(file, "sketch_accuracy", r.sketch_accuracy);
+  attr_str(file, "quantile_error_bound", quantile_error_bound(r));
   file.close("H5Fclose", file_name);
 }
 

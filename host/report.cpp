@@ -112,6 +112,9 @@ void print_report(const RunResult& r, std::ostream& os) {
                     r.prov.precision == "fp64" ? std::string() : ", precision " + r.prov.precision,
                     r.prov.elapsed_seconds);
   os << "P&L at maturity, positive is profit; VaR/ES are losses; +- is one standard error\n";
+  if (r.quantile_method == "sketch")
+    os << fmt::format("quantiles, VaR and ES from a sketch of relative accuracy {:g} (output.quantile_method)\n",
+                      r.sketch_accuracy);
   // Sweep columns: rebalances and cost always, any other axis when it was given as a list.
   std::vector<std::size_t> cols;
   for (std::size_t a = 0; a < s.axes.size(); ++a)

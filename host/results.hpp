@@ -51,6 +51,10 @@ struct CellStats {
   double jump_residual_std = kNaN;   // Merton market, Merton hedger: std of continuous hedging (Ito isometry)
   double ahmad_wilmott_mean = kNaN;  // Ahmad & Wilmott (2005) expected P&L, hedging at implied vs realised vol
 
+  // The quantile sketch's zero threshold x_min (output.quantile_method "sketch": |P&L| < x_min counts as
+  // 0); NaN with exact quantiles.
+  double sketch_zero_threshold = kNaN;
+
   std::vector<double> quantiles;                // one per quantile level
   std::vector<double> quantiles_lo, quantiles_hi;  // distribution-free 95% CI of each quantile
   std::vector<std::uint64_t> histogram_counts;  // histogram_bins
@@ -82,6 +86,10 @@ struct RunResult {
   std::vector<CellStats> cells;
   int baseline = 0;  // the cell the diff_* statistics are taken against
   std::vector<double> quantile_levels;
+  // How quantiles, VaR/ES and the histogram were computed: "exact" (sorted P&L of every path) or
+  // "sketch" (QuantileSketch of relative accuracy sketch_accuracy; NaN for exact).
+  std::string quantile_method = "exact";
+  double sketch_accuracy = std::numeric_limits<double>::quiet_NaN();
   std::vector<double> samples;       // P&L [cells x paths], row-major; empty unless study.samples
   std::vector<double> samples_cost;  // cost paid [cells x paths], as samples
   Provenance prov;

@@ -50,21 +50,62 @@ static double available_memory() {
   return 0.0;
 }
 
+QuantileMethod resolve_quantile_method(const Study& study, std::size_t cells) {
+  if (study.quantile_method == "exact") return QuantileMethod::exact;
+  if (study.quantile_method == "sketch") return QuantileMethod::sketch;
+  // auto: exact while the P&L of every path fits in 2 GB, and whenever the samples keep it anyway.
+  const double path_cells = static_cast<double>(study.paths) * static_cast<double>(cells);
+  return study.samples || path_cells <= kAutoExactPathCells ? QuantileMethod::exact : QuantileMethod::sketch;
+}
+
+double run_memory_bytes(const Study& study, const Plan& plan, QuantileMethod method, const RunOptions& opt) {
+  const SimJob& job = plan.job;
+  const double cells = static_cast<double>(job.cells.size()), paths = static_cast<double>(study.paths);
+  const double chunk = static_cast<double>(chunk_paths(job, opt.chunk));
+  const double reducers = std::min(static_cast<double>(cpu_threads(opt.threads)), cells);
+  // The chunk buffer (one on the host for either backend), and the per-block sums of a chunk.
+  double need = chunk * cells * static_cast<double>(sim_bytes_per_path(job.jumps));
+  need += std::ceil(chunk / static_cast<double>(kStatBlock)) * cells * (kStatBlockBytes + 16.0 * study.worst_paths);
+  if (method == QuantileMethod::exact) {
+    // Every path's P&L; when it is also the samples, a sorted copy per reducing thread instead.
+    need += paths * 8.0 * (study.samples ? reducers : cells);
+  } else {
+    // The sketches, and a bucket code (4 bytes) per path and cell of the chunk.
+    need += cells * sketch_bytes_estimate(study.sketch_accuracy) + chunk * cells * 4.0;
+  }
+  if (study.samples) need += paths * cells * 16.0;  // P&L and cost of every path
+  return need;
+}
+
 PreparedRun prepare_run(const Study& study, const RunOptions& opt) {
   PreparedRun p{resolve_backend(opt.backend), make_plan(study)};
-  // Every path's P&L, cost, trades and turnover are kept for exact quantiles (36 bytes per path and cell;
-  // 48 with the jump P&L and jump count of a run with jumps or gaps), plus a sorted copy per reducing
-  // thread and the optional samples.
-  const double cells = static_cast<double>(p.plan.job.cells.size());
-  const double reducers = std::min(static_cast<double>(cpu_threads(opt.threads)), cells);
-  const double per_path = p.plan.job.jumps ? 48.0 : 36.0;
-  const double need =
-      static_cast<double>(study.paths) * (cells * (per_path + (study.samples ? 16.0 : 0.0)) + 8.0 * reducers);
-  const double have = available_memory();
-  if (have > 0 && need > 0.9 * have)
-    throw InputError(fmt::format("study.paths: {} paths x {} cells need about {:.1f} GB of memory for per-path "
-                                 "results, but {:.1f} GB are available; lower study.paths or the number of cells",
-                                 study.paths, p.plan.job.cells.size(), need / 1e9, have / 1e9));
+  const std::size_t ncells = p.plan.job.cells.size();
+  p.method = resolve_quantile_method(study, ncells);
+  // Memory is bounded by the chunk, except for what is kept of every path: the exact method's P&L (8 bytes
+  // per path and cell) and the samples (16). A run that would not fit is refused, naming the key that
+  // asks for what does not fit.
+  const double need = run_memory_bytes(study, p.plan, p.method, opt), have = available_memory();
+  if (have > 0 && need > 0.9 * have) {
+    const std::string size = fmt::format("{} paths x {} cells", study.paths, ncells);
+    if (study.samples)
+      throw InputError(fmt::format("output.samples: keeping every path's P&L and cost ({}) needs about {:.1f} GB of "
+                                   "memory, but {:.1f} GB are available; set output.samples = false or lower study.paths",
+                                   size, need / 1e9, have / 1e9));
+    if (p.method == QuantileMethod::exact && study.quantile_method == "exact")
+      throw InputError(fmt::format("output.quantile_method: exact quantiles keep every path's P&L ({}), about {:.1f} GB "
+                                   "of memory, but {:.1f} GB are available; use \"sketch\" or lower study.paths",
+                                   size, need / 1e9, have / 1e9));
+    if (p.method == QuantileMethod::exact)
+      throw InputError(fmt::format("study.paths: {} need about {:.1f} GB of memory for exact quantiles "
+                                   "(output.quantile_method \"auto\" keeps every path's P&L up to {:.2g} paths x "
+                                   "cells), but {:.1f} GB are available; set output.quantile_method = \"sketch\" or "
+                                   "lower study.paths",
+                                   size, need / 1e9, kAutoExactPathCells, have / 1e9));
+    throw InputError(fmt::format("study.paths: {} need about {:.1f} GB of memory (chunk buffer and quantile sketches), "
+                                 "but {:.1f} GB are available; lower the number of cells or raise "
+                                 "output.sketch_accuracy",
+                                 size, need / 1e9, have / 1e9));
+  }
   return p;
 }
 
@@ -76,73 +117,82 @@ RunResult execute_run(const Study& study, PreparedRun prepared, const RunOptions
   const auto t0 = std::chrono::steady_clock::now();
   const std::string& backend = prepared.backend;
   const Plan& plan = prepared.plan;
-  BackendOptions bo;
-  bo.threads = opt.threads;
-  bo.batch = opt.batch;
-  bo.stop = opt.stop;
-  if (opt.progress) bo.progress = [&](std::int64_t done) { opt.progress(done, study.paths); };
-  SimOutput local;
-  SimOutput& out = raw ? *raw : local;
-  if (backend == "cuda")
-    simulate_cuda(plan.job, bo, out);
-  else
-    simulate_cpu(plan.job, bo, out);
-
-  if (opt.stop && opt.stop->load()) throw Interrupted();
-  // A P&L that overflowed double precision is reported, never reduced into NaN statistics.
-  const int ncells = static_cast<int>(plan.job.cells.size());
-  for (int c = 0; c < ncells; ++c) {
-    const double* x = out.pnl.data() + static_cast<std::size_t>(c) * study.paths;
-    const auto bad = std::count_if(x, x + study.paths, [](double v) { return !std::isfinite(v); });
-    if (bad > 0)
-      throw InputError(fmt::format(
-          "market: {} of {} paths of cell {} gave a non-finite P&L (the simulated spot left the {} range{}); "
-          "lower market.spot, market.drift, market.volatility or the maturities",
-          bad, study.paths, c, study.precision == "fp64" ? "double precision" : "single precision",
-          study.precision == "fp64" ? "" : ", or use study.precision = \"fp64\""));
-  }
+  const std::size_t ncells = plan.job.cells.size();
+  const std::int64_t n = study.paths;
 
   RunResult r;
   r.study = study;
   r.quantile_levels = study.quantile_levels.empty() ? default_quantile_levels() : study.quantile_levels;
   r.cell_coords = plan.cell_coords;
-  r.cells.resize(ncells);
-  // Cells are independent: reduce them in parallel, each in path order.
-  const int nthreads = std::min(cpu_threads(opt.threads), ncells);
-  std::vector<std::thread> pool;
-  for (int t = 0; t < nthreads; ++t)
-    pool.emplace_back([&, t] {
-      for (int c = t; c < ncells; c += nthreads) {
-        const std::size_t off = static_cast<std::size_t>(c) * study.paths;
-        const bool jumps = !out.jump_pnl.empty();
-        const CellSamples x{out.pnl.data() + off,
-                            out.cost.data() + off,
-                            out.trades.data() + off,
-                            out.turnover_shares.data() + off,
-                            out.turnover_notional.data() + off,
-                            study.paths,
-                            jumps ? out.jump_pnl.data() + off : nullptr,
-                            jumps ? out.jumps.data() + off : nullptr};
-        cell_statistics(x, r.quantile_levels, study.histogram_bins, r.cells[c], study.loss_thresholds,
-                        study.worst_paths);
-        r.cells[c].premium = plan.job.cells[c].book_value;
-        r.cells[c].derman_kamal_std = plan.derman_kamal_std[c];
-        r.cells[c].bkl_std = plan.bkl_std[c];
-        r.cells[c].ahmad_wilmott_mean = plan.ahmad_wilmott_mean[c];
-        r.cells[c].leland_volatility = plan.leland_volatility[c];
-        r.cells[c].jump_residual_std = plan.jump_residual_std[c];
-      }
-    });
-  for (auto& t : pool) t.join();
-  // Paired differences against the baseline cell, on the common paths.
   r.baseline = study.baseline;
-  const double* base = out.pnl.data() + static_cast<std::size_t>(study.baseline) * study.paths;
-  for (int c = 0; c < ncells; ++c)
-    paired_statistics(out.pnl.data() + static_cast<std::size_t>(c) * study.paths, base, study.paths,
-                      r.cells[study.baseline], r.cells[c]);
+  r.quantile_method = prepared.method == QuantileMethod::exact ? "exact" : "sketch";
+  r.sketch_accuracy = prepared.method == QuantileMethod::sketch ? study.sketch_accuracy : CellStats::kNaN;
+
+  StatsConfig cfg;
+  cfg.levels = r.quantile_levels;
+  cfg.bins = study.histogram_bins;
+  cfg.loss_thresholds = study.loss_thresholds;
+  cfg.worst_paths = study.worst_paths;
+  cfg.baseline = ncells > 0 ? study.baseline : -1;
+  cfg.method = prepared.method;
+  cfg.sketch_accuracy = study.sketch_accuracy;
+  cfg.keep_samples = study.samples;
+  cfg.threads = opt.threads;
+  StreamStats stats(cfg, ncells, n, plan.job.jumps);
+  if (raw) raw->resize(ncells, n, plan.job.jumps);
+
+  BackendOptions bo;
+  bo.threads = opt.threads;
+  bo.batch = opt.batch;
+  bo.chunk = opt.chunk;
+  bo.stop = opt.stop;
+  if (opt.progress) bo.progress = [&](std::int64_t done) { opt.progress(done, study.paths); };
+  // Each chunk is reduced as it comes, and copied into raw when asked for.
+  const ChunkSink sink = [&](std::int64_t p0, std::int64_t p1, const SimOutput& chunk) {
+    stats.add(p0, p1, chunk);
+    if (!raw) return;
+    const std::size_t m = static_cast<std::size_t>(p1 - p0);
+    auto put = [&](const auto& from, auto& to) {
+      for (std::size_t c = 0; c < ncells; ++c)
+        std::copy_n(from.data() + c * m, m, to.data() + c * static_cast<std::size_t>(n) + static_cast<std::size_t>(p0));
+    };
+    put(chunk.pnl, raw->pnl);
+    put(chunk.cost, raw->cost);
+    put(chunk.turnover_shares, raw->turnover_shares);
+    put(chunk.turnover_notional, raw->turnover_notional);
+    put(chunk.trades, raw->trades);
+    if (plan.job.jumps) {
+      put(chunk.jump_pnl, raw->jump_pnl);
+      put(chunk.jumps, raw->jumps);
+    }
+  };
+  if (backend == "cuda")
+    simulate_cuda(plan.job, bo, sink);
+  else
+    simulate_cpu(plan.job, bo, sink);
+
+  if (opt.stop && opt.stop->load()) throw Interrupted();
+  // A P&L that overflowed double precision is reported, never reduced into NaN statistics.
+  for (std::size_t c = 0; c < ncells; ++c)
+    if (const std::uint64_t bad = stats.nonfinite(c); bad > 0)
+      throw InputError(fmt::format(
+          "market: {} of {} paths of cell {} gave a non-finite P&L (the simulated spot left the {} range{}); "
+          "lower market.spot, market.drift, market.volatility or the maturities",
+          bad, study.paths, c, study.precision == "fp64" ? "double precision" : "single precision",
+          study.precision == "fp64" ? "" : ", or use study.precision = \"fp64\""));
+
+  r.cells = stats.finish();
+  for (std::size_t c = 0; c < ncells; ++c) {
+    r.cells[c].premium = plan.job.cells[c].book_value;
+    r.cells[c].derman_kamal_std = plan.derman_kamal_std[c];
+    r.cells[c].bkl_std = plan.bkl_std[c];
+    r.cells[c].ahmad_wilmott_mean = plan.ahmad_wilmott_mean[c];
+    r.cells[c].leland_volatility = plan.leland_volatility[c];
+    r.cells[c].jump_residual_std = plan.jump_residual_std[c];
+  }
   if (study.samples) {
-    r.samples.assign(out.pnl.begin(), out.pnl.end());
-    r.samples_cost.assign(out.cost.begin(), out.cost.end());
+    r.samples = stats.take_samples();
+    r.samples_cost = stats.take_samples_cost();
   }
 
   r.prov.version = HEDGELAB_VERSION;

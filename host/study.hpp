@@ -58,6 +58,8 @@ struct Study {
   int baseline = 0;                     // the cell paired differences are taken against
   std::vector<double> loss_thresholds;  // P(loss > L) for each L (output.loss_thresholds)
   int worst_paths = 10;                 // the worst paths of each cell, by index and P&L
+  std::string quantile_method = "auto";  // auto | exact | sketch (output.quantile_method)
+  double sketch_accuracy = 1e-4;         // the sketch's relative accuracy (output.sketch_accuracy)
 
   // Provenance.
   std::string source_path;              // file it came from ("" when parsed from a string)

@@ -1,6 +1,8 @@
 #pragma once
-// Host-side interface of the two backends. Both run hedge_path() for every path and cell and fill
-// per-path arrays laid out [cell][path]; results do not depend on threads or batch size.
+// Host-side interface of the two backends. Both run hedge_path() for every path and cell, a chunk of
+// paths at a time in increasing path order, and hand each chunk's per-path arrays (laid out
+// [cell][path]) to a sink on the calling thread; a path's results do not depend on threads, batch or
+// chunk size. Memory is bounded by the chunk, not by the run.
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -101,15 +103,44 @@ struct SimOutput {
   void resize(std::size_t cells, std::int64_t paths, bool jumps = false);
 };
 
+// The statistics (host/stats.cpp) sum paths in blocks of kStatBlock, in path order. Every chunk starts
+// at a multiple of it and, except the last, is a multiple of it: no block straddles two chunks, which
+// is what makes the statistics the same bits for any chunk size.
+constexpr std::int64_t kStatBlock = 4096;
+
+// Bytes of SimOutput per path and cell: P&L, cost, two turnovers (8 each) and trades (4); plus the
+// jump P&L (8) and jump count (4) in a run with jumps or gaps.
+inline std::int64_t sim_bytes_per_path(bool jumps) { return jumps ? 48 : 36; }
+
 struct BackendOptions {
   int threads = 0;          // CPU worker threads; 0 = all hardware threads
-  std::int64_t batch = 0;   // paths per work item; 0 = backend default
+  std::int64_t batch = 0;   // paths per work item (CPU) or kernel launch (CUDA); 0 = backend default
+  std::int64_t chunk = 0;   // paths per chunk handed to the sink; 0 = default_chunk(); see chunk_paths()
   std::function<void(std::int64_t paths_done)> progress;  // called on the calling thread
-  // When set (Ctrl-C), no further batch starts and the backend returns early; its output is then
-  // incomplete and must be discarded (execute_run throws Interrupted).
+  // When set (Ctrl-C), no further batch or chunk starts and the backend returns early, without handing
+  // the unfinished chunk to the sink; its output is then incomplete and must be discarded
+  // (execute_run throws Interrupted).
   const std::atomic<bool>* stop = nullptr;
 };
 
+// The default chunk: about kChunkBytes of SimOutput (cells x sim_bytes_per_path per path), a multiple of
+// kStatBlock, at least one block.
+constexpr double kChunkBytes = 512e6;
+std::int64_t default_chunk(std::size_t cells, bool jumps);
+// The paths per chunk a run uses: requested (0 = default_chunk) rounded up to a multiple of kStatBlock,
+// and at most the run (one chunk of job.paths when it holds them all).
+std::int64_t chunk_paths(const SimJob& job, std::int64_t requested);
+
+// Receives paths [p0, p1) of every cell: chunk's arrays are laid out [cell][p - p0], stride p1 - p0
+// (SimOutput::resize(cells, p1 - p0)). Called on the calling thread, chunks in increasing path order;
+// the arrays are reused for the next chunk once it returns.
+using ChunkSink = std::function<void(std::int64_t p0, std::int64_t p1, const SimOutput& chunk)>;
+
+void simulate_cpu(const SimJob& job, const BackendOptions& opt, const ChunkSink& sink);
+void simulate_cuda(const SimJob& job, const BackendOptions& opt, const ChunkSink& sink);
+
+// The whole run in one SimOutput ([cells x paths], memory proportional to the paths): for tests,
+// trace and bench. Each backend writes the paths straight into out, without a chunk buffer.
 void simulate_cpu(const SimJob& job, const BackendOptions& opt, SimOutput& out);
 void simulate_cuda(const SimJob& job, const BackendOptions& opt, SimOutput& out);
 

@@ -1,5 +1,6 @@
-// CPU backend: a pool of std::threads takes batches of paths in any order; each batch writes only its
-// own slice of the output, so the result is the same for any thread count and batch size.
+// CPU backend: chunk by chunk, a pool of std::threads takes batches of paths in any order; each batch
+// writes only its own slice of the output, so the result is the same for any thread count, batch and
+// chunk size.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -91,56 +92,95 @@ int cpu_threads(int requested) {
   return n > 0 ? static_cast<int>(n) : 1;
 }
 
-void simulate_cpu(const SimJob& job, const BackendOptions& opt, SimOutput& out) {
+std::int64_t default_chunk(std::size_t cells, bool jumps) {
+  const double per_path = static_cast<double>(std::max<std::size_t>(cells, 1) * sim_bytes_per_path(jumps));
+  const std::int64_t blocks = static_cast<std::int64_t>(kChunkBytes / per_path) / kStatBlock;
+  return std::max<std::int64_t>(blocks, 1) * kStatBlock;
+}
+
+std::int64_t chunk_paths(const SimJob& job, std::int64_t requested) {
+  std::int64_t chunk = requested > 0 ? requested : default_chunk(job.cells.size(), job.jumps);
+  chunk = (chunk + kStatBlock - 1) / kStatBlock * kStatBlock;
+  return std::max<std::int64_t>(1, std::min(chunk, job.paths));
+}
+
+namespace {
+
+// The CPU backend's one loop: chunk by chunk, paths [p0, p1) are split into batches that a pool of
+// threads takes in any order, each batch writing only its own paths. With a sink the chunk goes to a
+// buffer of one chunk and then to the sink; with `whole` straight into the arrays of the whole run.
+void run_cpu(const SimJob& job, const BackendOptions& opt, const ChunkSink* sink, SimOutput* whole) {
   std::vector<PathParams> params;
   for (const PathGroup& g : job.groups) params.push_back(host_params(g));
   const std::int64_t n = job.paths;
-  out.resize(job.cells.size(), n, job.jumps);
+  const std::size_t ncells = job.cells.size();
   const std::vector<Pass> passes = make_passes(job, kMaxCellsPerPassCpu);
-
-  const std::int64_t batch = opt.batch > 0 ? opt.batch : 4096;
-  const std::int64_t nbatches = (n + batch - 1) / batch;
-  std::atomic<std::int64_t> next_batch{0}, done{0};
   const HedgePathsFn paths_fn = cpu_paths_fn(job.precision);
-  auto worker = [&] {
-    for (std::int64_t b; (b = next_batch.fetch_add(1)) < nbatches;) {
-      if (opt.stop && opt.stop->load()) {
-        done.store(n);  // releases the reporting thread
-        return;
-      }
-      const std::int64_t p0 = b * batch, p1 = std::min(n, p0 + batch);
-      for (const Pass& pass : passes) {
-        if (opt.stop && opt.stop->load()) break;  // the batch is abandoned; the run throws
-        const std::size_t at = static_cast<std::size_t>(pass.first) * n;
-        const CpuOut o{out.pnl.data() + at,
-                       out.cost.data() + at,
-                       out.trades.data() + at,
-                       out.turnover_shares.data() + at,
-                       out.turnover_notional.data() + at,
-                       job.jumps ? out.jump_pnl.data() + at : nullptr,
-                       job.jumps ? out.jumps.data() + at : nullptr,
-                       n};
-        paths_fn(params[pass.group], pass.cells.data(), pass.count, job.groups[pass.group].short_gamma, p0, p1, o);
-      }
-      done.fetch_add(p1 - p0);
-    }
-  };
+  const std::int64_t chunk = chunk_paths(job, opt.chunk);
+  const std::int64_t batch = opt.batch > 0 ? opt.batch : 4096;
+  SimOutput buffer;
+  if (whole) whole->resize(ncells, n, job.jumps);
+  auto stopped = [&] { return opt.stop && opt.stop->load(); };
 
-  const int nthreads = static_cast<int>(std::min<std::int64_t>(cpu_threads(opt.threads), nbatches));
-  // With a progress callback the calling thread only reports; otherwise it is one of the workers.
-  const bool report = static_cast<bool>(opt.progress) && nthreads > 1;
-  std::vector<std::thread> pool;
-  for (int t = report ? 0 : 1; t < nthreads; ++t) pool.emplace_back(worker);
-  if (report) {
-    while (done.load() < n) {
-      opt.progress(done.load());
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (std::int64_t p0 = 0; p0 < n; p0 += chunk) {
+    if (stopped()) return;
+    const std::int64_t p1 = std::min(n, p0 + chunk), m = p1 - p0;
+    if (!whole) buffer.resize(ncells, m, job.jumps);  // a shorter last chunk keeps the allocation
+    SimOutput& dst = whole ? *whole : buffer;
+    const std::int64_t stride = whole ? n : m, first = whole ? 0 : p0;
+
+    const std::int64_t nbatches = (m + batch - 1) / batch;
+    std::atomic<std::int64_t> next_batch{0}, done{0};
+    auto worker = [&] {
+      for (std::int64_t b; (b = next_batch.fetch_add(1)) < nbatches;) {
+        if (stopped()) {
+          done.store(m);  // releases the reporting thread
+          return;
+        }
+        const std::int64_t q0 = p0 + b * batch, q1 = std::min(p1, q0 + batch);
+        for (const Pass& pass : passes) {
+          if (stopped()) break;  // the batch is abandoned; the run throws
+          const std::size_t at = static_cast<std::size_t>(pass.first) * stride;
+          const CpuOut o{dst.pnl.data() + at,
+                         dst.cost.data() + at,
+                         dst.trades.data() + at,
+                         dst.turnover_shares.data() + at,
+                         dst.turnover_notional.data() + at,
+                         job.jumps ? dst.jump_pnl.data() + at : nullptr,
+                         job.jumps ? dst.jumps.data() + at : nullptr,
+                         stride,
+                         first};
+          paths_fn(params[pass.group], pass.cells.data(), pass.count, job.groups[pass.group].short_gamma, q0, q1, o);
+        }
+        done.fetch_add(q1 - q0);
+      }
+    };
+    const int nthreads = static_cast<int>(std::min<std::int64_t>(cpu_threads(opt.threads), nbatches));
+    // With a progress callback the calling thread only reports; otherwise it is one of the workers.
+    const bool report = static_cast<bool>(opt.progress) && nthreads > 1;
+    std::vector<std::thread> pool;
+    for (int t = report ? 0 : 1; t < nthreads; ++t) pool.emplace_back(worker);
+    if (report) {
+      while (done.load() < m) {
+        opt.progress(p0 + done.load());
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    } else {
+      worker();
     }
-  } else {
-    worker();
+    for (auto& t : pool) t.join();
+    if (stopped()) return;  // an unfinished chunk is never handed on
+    if (sink) (*sink)(p0, p1, buffer);
+    if (opt.progress) opt.progress(p1);
   }
-  for (auto& t : pool) t.join();
-  if (opt.progress) opt.progress(n);
 }
+
+}  // namespace
+
+void simulate_cpu(const SimJob& job, const BackendOptions& opt, const ChunkSink& sink) {
+  run_cpu(job, opt, &sink, nullptr);
+}
+
+void simulate_cpu(const SimJob& job, const BackendOptions& opt, SimOutput& out) { run_cpu(job, opt, nullptr, &out); }
 
 }  // namespace hl

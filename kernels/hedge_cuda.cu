@@ -1,12 +1,14 @@
-// CUDA backend: one thread per path runs the same hedge_path() as the CPU backend. Paths go in
-// batches bounded by device memory; each batch's per-path results are copied into the host arrays at
-// their path offsets, so results do not depend on the batch size.
+// CUDA backend: one thread per path runs the same hedge_path() as the CPU backend. Paths go in chunks
+// bounded by device memory, every cell of a chunk in one device buffer; the chunk is copied to the host
+// and handed to the sink while the kernels of the next chunk already run. A path's results do not
+// depend on the batch or chunk size.
 #include <cuda_runtime.h>
 
 #include <algorithm>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "kernels/backend.hpp"
 #include "kernels/hedge_path.hpp"
@@ -27,6 +29,8 @@ struct CellPass {
 
 // __grid_constant__: the parameters are read in place, not copied to each thread's stack.
 // R: the path's lane (double, or float for fp32 and mixed); A: the accumulators' (double for mixed).
+// Paths [path0, path0 + npaths) of one pass; out holds the pass' rows of the chunk buffer (out.first =
+// the chunk's first path).
 template <class R, class A>
 __global__ void hedge_kernel(const __grid_constant__ PathParams P, const __grid_constant__ CellPass pass, int ncells,
                              double short_gamma, std::int64_t path0, std::int64_t npaths, PathArrays out) {
@@ -38,7 +42,7 @@ __global__ void hedge_kernel(const __grid_constant__ PathParams P, const __grid_
   PathOutT<A> po[kMaxCellsPerPass];
   hedge_path<R, PhiloxNormalsT<R, std::uint32_t>, NoLedger, kMaxCellsPerPass, A>(P, pass.c, ncells, z, po, NoLedger{},
                                                                                  short_gamma);
-  for (int c = 0; c < ncells; ++c) store_path(out, c, i, to_double(po[c]));  // out.stride = npaths
+  for (int c = 0; c < ncells; ++c) store_path(out, c, path0 + i, to_double(po[c]));
 }
 
 using KernelFn = void (*)(PathParams, CellPass, int, double, std::int64_t, std::int64_t, PathArrays);
@@ -87,13 +91,22 @@ std::string cuda_runtime_version() {
   return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10);
 }
 
-void simulate_cuda(const SimJob& job, const BackendOptions& opt, SimOutput& out) {
+namespace {
+
+// Chunk by chunk: the kernels of every pass write the chunk's rows [cell][p - p0] of one device buffer;
+// the buffer is copied to the host (a chunk buffer handed to the sink, or the rows of `whole`). The
+// kernels of chunk k + 1 are queued before the sink reduces chunk k, so that the GPU simulates while
+// the host reduces. One device and one host buffer suffice: the copy of chunk k has completed (a
+// synchronous cudaMemcpy) before chunk k + 1's kernels overwrite the device buffer, and the sink has
+// returned before chunk k + 1 is copied into the host buffer.
+void run_cuda(const SimJob& job, const BackendOptions& opt, const ChunkSink* sink, SimOutput* whole) {
   if (cuda_device_count() == 0)
     throw std::runtime_error("--backend cuda: no CUDA device is available (use --backend cpu or auto)");
   HL_CUDA(cudaSetDevice(0));
-  const int ncells = static_cast<int>(job.cells.size());
+  const std::size_t ncells = job.cells.size();
   const std::int64_t n = job.paths;
-  out.resize(job.cells.size(), n, job.jumps);
+  if (whole) whole->resize(ncells, n, job.jumps);
+  if (n <= 0) return;
 
   // Per path group: its tables on the device.
   std::vector<PathParams> params;
@@ -122,62 +135,90 @@ void simulate_cuda(const SimJob& job, const BackendOptions& opt, SimOutput& out)
     std::copy(p.cells.begin(), p.cells.end(), cp.c);
     cell_passes.push_back(cp);
   }
-  // Paths per batch: bounded by half the free device memory (36 bytes per path and cell of a pass, 48
-  // with jumps)
-  // and by 2^22 unless --batch-size says otherwise.
-  const int pass_cells = std::min(kMaxCellsPerPass, ncells);
+  // Paths per chunk: the requested (or default) chunk, lowered to what half the free device memory holds
+  // (sim_bytes_per_path per path and cell, every cell), in whole statistics blocks.
   std::size_t free_bytes = 0, total_bytes = 0;
   HL_CUDA(cudaMemGetInfo(&free_bytes, &total_bytes));
-  const std::size_t per_path = (job.jumps ? 48 : 36) * static_cast<std::size_t>(pass_cells);
-  const std::int64_t fit = static_cast<std::int64_t>(free_bytes / 2 / per_path);
-  const std::int64_t wanted = opt.batch > 0 ? opt.batch : (std::int64_t{1} << 22);
-  const std::int64_t cap = std::max<std::int64_t>(1, std::min({wanted, n, fit}));
-  DeviceBuffer<double> d_pnl(cap * pass_cells), d_cost(cap * pass_cells), d_tsh(cap * pass_cells),
-      d_tno(cap * pass_cells);
-  DeviceBuffer<std::uint32_t> d_trades(cap * pass_cells);
-  DeviceBuffer<double> d_jpnl(job.jumps ? cap * pass_cells : 0);
-  DeviceBuffer<std::uint32_t> d_jumps(job.jumps ? cap * pass_cells : 0);
-  PathArrays dout{d_pnl.p, d_cost.p, d_trades.p, d_tsh.p, d_tno.p, job.jumps ? d_jpnl.p : nullptr,
-                  job.jumps ? d_jumps.p : nullptr, 0};
+  const std::size_t per_path = static_cast<std::size_t>(sim_bytes_per_path(job.jumps)) * ncells;
+  const std::int64_t fit_blocks = static_cast<std::int64_t>(free_bytes / 2 / per_path) / kStatBlock;
+  const std::int64_t chunk =
+      std::min(chunk_paths(job, opt.chunk), std::max<std::int64_t>(fit_blocks, 1) * kStatBlock);
+  const std::int64_t cap = std::min(chunk, n);
+  const std::size_t elems = static_cast<std::size_t>(cap) * ncells;
+  DeviceBuffer<double> d_pnl(elems), d_cost(elems), d_tsh(elems), d_tno(elems);
+  DeviceBuffer<std::uint32_t> d_trades(elems);
+  DeviceBuffer<double> d_jpnl(job.jumps ? elems : 0);
+  DeviceBuffer<std::uint32_t> d_jumps(job.jumps ? elems : 0);
+  const std::int64_t batch = opt.batch > 0 ? opt.batch : cap;  // paths per kernel launch
+  auto stopped = [&] { return opt.stop && opt.stop->load(); };
 
   const KernelFn kernel = kernel_for(job.precision);
-  std::int64_t done = 0;
-  for (std::int64_t p0 = 0; p0 < n; p0 += cap) {
-    if (opt.stop && opt.stop->load()) return;  // Ctrl-C: the caller discards the partial output
-    const std::int64_t m = std::min(cap, n - p0);
-    dout.stride = m;  // device row c holds this batch's m paths
+  // Queues the kernels of chunk [p0, p1): every pass, in launches of at most `batch` paths.
+  auto launch = [&](std::int64_t p0, std::int64_t p1) {
+    const std::int64_t m = p1 - p0;
     for (std::size_t k = 0; k < passes.size(); ++k) {
-      if (opt.stop && opt.stop->load()) return;
       const Pass& pass = passes[k];
-      const int threads = 128;
-      const unsigned blocks = static_cast<unsigned>((m + threads - 1) / threads);
-      kernel<<<blocks, threads>>>(params[pass.group], cell_passes[k], pass.count, job.groups[pass.group].short_gamma,
-                                  p0, m, dout);
-      HL_CUDA(cudaGetLastError());
-      HL_CUDA(cudaDeviceSynchronize());
-      // Device row c holds m paths; it goes to host row first + c at column p0. One copy per row:
-      // cudaMemcpy2D would need a host pitch of n x 8 bytes, over its limit past ~2.7e8 paths.
-      for (int c = 0; c < pass.count; ++c) {
-        const std::size_t at = static_cast<std::size_t>(pass.first + c) * n + p0;
-        const std::size_t from = static_cast<std::size_t>(c) * m;
-        HL_CUDA(cudaMemcpy(out.pnl.data() + at, d_pnl.p + from, m * sizeof(double), cudaMemcpyDeviceToHost));
-        HL_CUDA(cudaMemcpy(out.cost.data() + at, d_cost.p + from, m * sizeof(double), cudaMemcpyDeviceToHost));
-        HL_CUDA(cudaMemcpy(out.turnover_shares.data() + at, d_tsh.p + from, m * sizeof(double),
-                           cudaMemcpyDeviceToHost));
-        HL_CUDA(cudaMemcpy(out.turnover_notional.data() + at, d_tno.p + from, m * sizeof(double),
-                           cudaMemcpyDeviceToHost));
-        HL_CUDA(cudaMemcpy(out.trades.data() + at, d_trades.p + from, m * sizeof(std::uint32_t),
-                           cudaMemcpyDeviceToHost));
-        if (job.jumps) {
-          HL_CUDA(cudaMemcpy(out.jump_pnl.data() + at, d_jpnl.p + from, m * sizeof(double), cudaMemcpyDeviceToHost));
-          HL_CUDA(cudaMemcpy(out.jumps.data() + at, d_jumps.p + from, m * sizeof(std::uint32_t),
-                             cudaMemcpyDeviceToHost));
-        }
+      const std::size_t at = static_cast<std::size_t>(pass.first) * m;  // the pass' first row
+      const PathArrays dout{d_pnl.p + at, d_cost.p + at, d_trades.p + at, d_tsh.p + at, d_tno.p + at,
+                            job.jumps ? d_jpnl.p + at : nullptr, job.jumps ? d_jumps.p + at : nullptr, m, p0};
+      for (std::int64_t q0 = p0; q0 < p1; q0 += batch) {
+        const std::int64_t q = std::min(batch, p1 - q0);
+        const int threads = 128;
+        const unsigned blocks = static_cast<unsigned>((q + threads - 1) / threads);
+        kernel<<<blocks, threads>>>(params[pass.group], cell_passes[k], pass.count, job.groups[pass.group].short_gamma,
+                                    q0, q, dout);
+        HL_CUDA(cudaGetLastError());
       }
     }
-    done += m;
-    if (opt.progress) opt.progress(done);
+  };
+  // Copies chunk [p0, p1) from the device: m contiguous paths per cell.
+  SimOutput buffer;
+  auto fetch = [&](std::int64_t p0, std::int64_t p1) {
+    const std::int64_t m = p1 - p0;
+    auto get = [&](auto* host, const auto* dev) {
+      using T = std::remove_pointer_t<decltype(host)>;
+      if (!whole) {
+        HL_CUDA(cudaMemcpy(host, dev, static_cast<std::size_t>(m) * ncells * sizeof(T), cudaMemcpyDeviceToHost));
+        return;
+      }
+      // Row c of the chunk goes to row c of the whole run at column p0. One copy per row:
+      // cudaMemcpy2D would need a host pitch of n x 8 bytes, over its limit past ~2.7e8 paths.
+      for (std::size_t c = 0; c < ncells; ++c)
+        HL_CUDA(cudaMemcpy(host + c * static_cast<std::size_t>(n), dev + c * static_cast<std::size_t>(m),
+                           static_cast<std::size_t>(m) * sizeof(T), cudaMemcpyDeviceToHost));
+    };
+    SimOutput& dst = whole ? *whole : buffer;
+    const std::size_t off = whole ? static_cast<std::size_t>(p0) : 0;  // column p0 of the whole run
+    if (!whole) buffer.resize(ncells, m, job.jumps);
+    get(dst.pnl.data() + off, d_pnl.p);
+    get(dst.cost.data() + off, d_cost.p);
+    get(dst.turnover_shares.data() + off, d_tsh.p);
+    get(dst.turnover_notional.data() + off, d_tno.p);
+    get(dst.trades.data() + off, d_trades.p);
+    if (job.jumps) {
+      get(dst.jump_pnl.data() + off, d_jpnl.p);
+      get(dst.jumps.data() + off, d_jumps.p);
+    }
+  };
+
+  if (stopped()) return;
+  launch(0, std::min(n, chunk));
+  for (std::int64_t p0 = 0; p0 < n; p0 += chunk) {
+    const std::int64_t p1 = std::min(n, p0 + chunk);
+    fetch(p0, p1);  // waits for this chunk's kernels; reports their errors
+    if (stopped()) return;  // Ctrl-C: the caller discards the partial output
+    if (p1 < n) launch(p1, std::min(n, p1 + chunk));  // runs on the GPU during the sink below
+    if (sink) (*sink)(p0, p1, buffer);
+    if (opt.progress) opt.progress(p1);
   }
 }
+
+}  // namespace
+
+void simulate_cuda(const SimJob& job, const BackendOptions& opt, const ChunkSink& sink) {
+  run_cuda(job, opt, &sink, nullptr);
+}
+
+void simulate_cuda(const SimJob& job, const BackendOptions& opt, SimOutput& out) { run_cuda(job, opt, nullptr, &out); }
 
 }  // namespace hl

@@ -34,9 +34,9 @@ HL_HD PathOut to_double(const PathOutT<A>& o) {
                  static_cast<double>(o.jumps)};
 }
 
-// Writes one path's results for cell c (path index p within the arrays).
+// Writes one path's results for cell c (path index p; the arrays start at path out.first).
 HL_HD void store_path(const PathArrays& out, int c, long long p, const PathOut& o) {
-  const long long at = c * out.stride + p;
+  const long long at = c * out.stride + (p - out.first);
   out.pnl[at] = o.pnl;
   out.cost[at] = o.cost;
   out.trades[at] = static_cast<std::uint32_t>(o.trades);

@@ -113,7 +113,8 @@ struct PathParams {
 };
 
 // Where a backend puts the per-path results of a pass: arrays laid out [cell][path], element (c, p) at
-// c * stride + p (store_path() in hedge_path.hpp writes one path).
+// c * stride + (p - first) (store_path() in hedge_path.hpp writes one path). first is the path the
+// arrays start at: 0 for arrays of the whole run, the chunk's first path for a chunk buffer.
 struct PathArrays {
   double* pnl;
   double* cost;
@@ -123,6 +124,7 @@ struct PathArrays {
   double* jump_pnl;      // null when the job records no jumps
   std::uint32_t* jumps;  // null when the job records no jumps
   long long stride;
+  long long first = 0;
 };
 
 // One sweep cell: how this hedger trades on the common path.

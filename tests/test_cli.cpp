@@ -70,7 +70,13 @@ TEST_CASE("cli: bad input exits 2 with one line and writes nothing") {
   check_rejected({"run", kDk, "-o", o, "--set", "book.0.strike=0"}, "book.0.strike", out);
   check_rejected({"run", kDk, "-o", o, "--set", "book.0.maturity=-1"}, "book.0.maturity", out);
   check_rejected({"run", kDk, "-o", o, "--set", "study.paths=1"}, "study.paths", out);
-  check_rejected({"run", kDk, "-o", o, "--set", "study.paths=1000000000000"}, "GB of memory", out);
+  // 1e12 paths run in bounded memory (chunks and quantile sketches), but not when every path is kept
+  check_rejected({"run", kDk, "-o", o, "--set", "study.paths=1000000000000", "--set", "output.samples=true"},
+                 "output.samples: keeping every path's P&L and cost", out);
+  check_rejected({"run", kDk, "-o", o, "--set", "study.paths=1000000000000", "--set", "output.quantile_method='exact'"},
+                 "output.quantile_method: exact quantiles keep every path's P&L", out);
+  check_rejected({"run", kDk, "-o", o, "--set", "output.quantile_method='median'"},
+                 "output.quantile_method: must be one of 'auto', 'exact', 'sketch', got 'median'", out);
   check_rejected({"run", kDk, "-o", o, "--set", "study.name=\"../x\""}, "study.name", out);
   check_rejected({"run", kDk, "-o", o, "--set", "market.volatility=50"}, "market.volatility: must be <= 10", out);
   check_rejected({"run", kDk, "-o", o, "--set", "book.0.maturity=1000"}, "book.0.maturity", out);

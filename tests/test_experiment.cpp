@@ -171,6 +171,8 @@ void check_same(const hl::Study& a, const hl::Study& b) {
   CHECK(a.quantile_levels == b.quantile_levels);
   CHECK(a.loss_thresholds == b.loss_thresholds);
   CHECK(a.worst_paths == b.worst_paths);
+  CHECK(a.quantile_method == b.quantile_method);
+  CHECK(a.sketch_accuracy == b.sketch_accuracy);
 }
 
 std::vector<double> values(const hl::Study& s, const std::string& key) { return s.axis(key).values; }

@@ -641,3 +641,32 @@ TEST_CASE("hdf5: loss probabilities, worst paths and P&L by number of jumps") {
   CHECK(runtime_error([&] { hl::write_results_h5(bad, tmp / "bins.h5"); }).find("jump bins") != std::string::npos);
   CHECK(listing(tmp.dir) == std::vector<std::string>{"tails.h5"});
 }
+
+TEST_CASE("hdf5: the quantile method and the sketch's bound are attributes") {
+  TempDir tmp;
+  hl::RunResult r = make_result(false);
+  hl::write_results_h5(r, tmp / "exact.h5");
+  {
+    File f(tmp / "exact.h5");
+    CHECK(str_attr(f, "/", "quantile_method") == "exact");
+    CHECK(std::isnan(num_attr<double>(f, "/", "sketch_accuracy", H5T_NATIVE_DOUBLE, H5T_FLOAT, 8)));
+    CHECK(str_attr(f, "/", "quantile_error_bound").rfind("exact: ", 0) == 0);
+    CHECK(str_attr(f, "/cells/quantiles", "method") == "exact");
+    CHECK(H5Aexists_by_name(f, "/cells/quantiles", "sketch_zero_threshold", H5P_DEFAULT) == 0);
+  }
+  r.quantile_method = "sketch";
+  r.sketch_accuracy = 1e-4;
+  for (std::size_t c = 0; c < r.cells.size(); ++c) r.cells[c].sketch_zero_threshold = 1e-9 * double(c + 1);
+  hl::write_results_h5(r, tmp / "sketch.h5");
+  File f(tmp / "sketch.h5");
+  CHECK(str_attr(f, "/", "quantile_method") == "sketch");
+  CHECK(num_attr<double>(f, "/", "sketch_accuracy", H5T_NATIVE_DOUBLE, H5T_FLOAT, 8) == 1e-4);
+  const std::string bound = str_attr(f, "/", "quantile_error_bound");
+  CHECK(bound.rfind("sketch of relative accuracy a = 0.0001: ", 0) == 0);
+  CHECK(bound.find("a max(|x_lo|, |x_hi|) + x_min") != std::string::npos);
+  CHECK(str_attr(f, "/cells/quantiles", "method") == "sketch");
+  CHECK(num_attr<double>(f, "/cells/quantiles", "sketch_accuracy", H5T_NATIVE_DOUBLE, H5T_FLOAT, 8) == 1e-4);
+  CHECK(f64_array_attr(f, "/cells/quantiles", "sketch_zero_threshold") ==
+        std::vector<double>{r.cells[0].sketch_zero_threshold, r.cells[1].sketch_zero_threshold,
+                            r.cells[2].sketch_zero_threshold});
+}
