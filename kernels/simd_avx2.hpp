@@ -2,28 +2,25 @@
 // Four paths in lockstep on AVX2 (CPU only; compiled with -mavx2 -mfma): the lane type d4 and the
 // word type u4 for the templates of normal.hpp, philox.hpp and hedge_path.hpp. Include this header
 // before those: vector types have no namespace, so their overloads must be declared where the
-// templates are defined. Math goes to glibc's libmvec, whose vector functions compute each lane on its
-// own, so a path's P&L does not depend on which paths share its vector.
+// templates are defined. exp, log, erfc, cbrt and pow go to glibc's libmvec; sin and cos of 2 pi u to
+// vmath_avx2.hpp. Both compute each lane on its own, so a path's P&L does not depend on which paths
+// share its vector.
 #include <immintrin.h>
 
 #include "kernels/hl_hd.hpp"
+#include "kernels/vmath_avx2.hpp"
 
 extern "C" {
 __m256d _ZGVdN4v_exp(__m256d);
 __m256d _ZGVdN4v_log(__m256d);
 __m256d _ZGVdN4v_erfc(__m256d);
-__m256d _ZGVdN4v_sin(__m256d);
-__m256d _ZGVdN4v_cos(__m256d);
 __m256d _ZGVdN4v_cbrt(__m256d);
 __m256d _ZGVdN4vv_pow(__m256d, __m256d);
 }
 
 namespace hl {
 
-typedef double d4 __attribute__((vector_size(32)));              // four paths' values
-typedef long long i4 __attribute__((vector_size(32)));           // comparison masks
-typedef unsigned long long u4 __attribute__((vector_size(32)));  // four 32-bit words in 64-bit lanes
-
+// d4, i4 and u4 (four doubles, masks, words) are declared in vmath_avx2.hpp.
 inline d4 vexp(d4 x) { return (d4)_ZGVdN4v_exp((__m256d)x); }
 inline d4 vlog(d4 x) { return (d4)_ZGVdN4v_log((__m256d)x); }
 inline d4 verfc(d4 x) { return (d4)_ZGVdN4v_erfc((__m256d)x); }
@@ -44,11 +41,7 @@ inline d4 vgather(const double* p, d4 k) {
   return d4{p[static_cast<long long>(k[0])], p[static_cast<long long>(k[1])], p[static_cast<long long>(k[2])],
             p[static_cast<long long>(k[3])]};
 }
-inline void vsincos_2pi(d4 u, d4& s, d4& c) {
-  const d4 a = kTwoPi * u;
-  s = (d4)_ZGVdN4v_sin((__m256d)a);
-  c = (d4)_ZGVdN4v_cos((__m256d)a);
-}
+inline void vsincos_2pi(d4 u, d4& s, d4& c) { vmath::sincos_2pi(u, s, c); }
 
 // vpmuludq multiplies the low 32 bits of each 64-bit lane: the full product of the Philox round.
 inline void mulhilo32(std::uint32_t m, u4 x, u4& hi, u4& lo) {

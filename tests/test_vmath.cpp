@@ -1,0 +1,80 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "kernels/cpu_paths.hpp"
+#include "kernels/hl_hd.hpp"
+#include "vmath_avx2_kernels.hpp"
+
+using namespace hl;
+
+// The AVX2 loop's own lane code (kernels/vmath_avx2.hpp, kernels/simd_avx2.hpp): sin and cos of 2 pi u
+// against long double.
+namespace {
+
+bool have_avx2() {
+  if (std::strcmp(cpu_simd(), "avx2") == 0) return true;
+  MESSAGE("this CPU has no AVX2: the AVX2 lane functions are not run here");
+  return false;
+}
+
+double ulp_of(long double ref) {
+  const double r = std::fabs(static_cast<double>(ref));
+  if (r == 0.0) return std::numeric_limits<double>::denorm_min();
+  return std::nextafter(r, std::numeric_limits<double>::infinity()) - r;
+}
+
+// sin and cos of 2 pi u in long double, through the reduction u = n + q/4 + r (n, q integers), exact
+// in long double for every double u.
+void sincos_2pi_ref(double u, long double& s, long double& c) {
+  const long double two_pi = 6.283185307179586476925286766559L;
+  const long double f = static_cast<long double>(u) - std::floor(static_cast<long double>(u));
+  const long double q = std::nearbyint(4.0L * f);
+  const long double r = f - q * 0.25L;
+  const long double sr = std::sin(two_pi * r), cr = std::cos(two_pi * r);
+  switch (static_cast<int>(q) & 3) {
+    case 0: s = sr, c = cr; break;
+    case 1: s = cr, c = -sr; break;
+    case 2: s = -sr, c = -cr; break;
+    default: s = -cr, c = sr; break;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("vmath: AVX2 sin and cos of 2 pi u within 2.5 ulp and 2.5e-16 of long double") {
+  if (!have_avx2()) return;
+  std::vector<double> u;
+  for (long i = 0; i <= 2'000'000; ++i) u.push_back(static_cast<double>(i) / 2'000'000.0);  // dense, quadrant edges
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 2'000'000; ++i) u.push_back((static_cast<double>(rng() >> 12) + 0.5) * 0x1.0p-52);  // uniform_open's
+  for (double v : {0x1.0p-53, 1.0 - 0x1.0p-53, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1e-300, 1e-9}) u.push_back(v);
+  for (double v : {-0.3, -7.25, 3.7, 1e6 + 0.1, 0x1.0p50 + 0.25, 0x1.0p52 + 1.0, 1e300}) u.push_back(v);  // any finite u
+  std::vector<double> s(u.size()), c(u.size());
+  test::avx2_sincos_2pi(u.data(), s.data(), c.data(), static_cast<long>(u.size()));
+  double ulp_s = 0.0, ulp_c = 0.0, abs_err = 0.0, abs_libm = 0.0, at_s = 0.0, at_c = 0.0;
+  for (std::size_t i = 0; i < u.size(); ++i) {
+    long double rs, rc;
+    sincos_2pi_ref(u[i], rs, rc);
+    const double es = static_cast<double>(std::fabs(s[i] - rs)), ec = static_cast<double>(std::fabs(c[i] - rc));
+    if (es / ulp_of(rs) > ulp_s) ulp_s = es / ulp_of(rs), at_s = u[i];
+    if (ec / ulp_of(rc) > ulp_c) ulp_c = ec / ulp_of(rc), at_c = u[i];
+    abs_err = std::max(abs_err, std::max(es, ec));
+    if (u[i] > 0.0 && u[i] < 1.0)  // the scalar loop's sin(2 pi u): the rounded product costs up to 7e-16
+      abs_libm = std::max(abs_libm, static_cast<double>(std::fabs(std::sin(kTwoPi * u[i]) - rs)));
+  }
+  MESSAGE("sin(2 pi u): max " << ulp_s << " ulp at u = " << at_s << "; cos: " << ulp_c << " ulp at u = " << at_c << "; max abs error " << abs_err
+                              << " (libm on 2 pi u, the scalar loop: " << abs_libm << ")");
+  CHECK(ulp_s <= 2.5);
+  CHECK(ulp_c <= 2.5);
+  CHECK(abs_err <= 2.5e-16);
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<double> bad = {inf, -inf, std::nan("")}, bs(3), bc(3);
+  test::avx2_sincos_2pi(bad.data(), bs.data(), bc.data(), 3);
+  for (int i = 0; i < 3; ++i) CHECK((std::isnan(bs[i]) && std::isnan(bc[i])));
+}
