@@ -43,19 +43,37 @@ inline d4 vgather(const double* p, d4 k) {
 }
 inline void vsincos_2pi(d4 u, d4& s, d4& c) { vmath::sincos_2pi(u, s, c); }
 
-// vpmuludq multiplies the low 32 bits of each 64-bit lane: the full product of the Philox round.
-inline void mulhilo32(std::uint32_t m, u4 x, u4& hi, u4& lo) {
-  const u4 p = (u4)_mm256_mul_epu32((__m256i)x, _mm256_set1_epi64x(m));
-  hi = p >> 32;
-  lo = p & 0xffffffffULL;
-}
-
-// uniform_open() in lanes: k < 2^52 converts exactly through the 2^52 exponent trick (AVX2 has no
-// 64-bit integer to double conversion).
+// uniform_open() in lanes: k < 2^52 as the mantissa of 1 + k 2^-52 (AVX2 has no 64-bit integer to
+// double conversion); subtracting 1 - 2^-53 leaves (k + 1/2) 2^-52 exactly, as the scalar version.
 inline d4 uniform_open(u4 hi, u4 lo) {
   const u4 k = ((hi << 32) | lo) >> 12;
-  const d4 kd = (d4)(k | 0x4330000000000000ULL) - 0x1.0p52;
-  return (kd + 0.5) * 0x1.0p-52;
+  return (d4)(k | 0x3ff0000000000000ULL) - (1.0 - 0x1.0p-53);
+}
+
+// Philox4x32-10 on four counters (philox.hpp's rounds, bit for bit; this overload replaces the template
+// for u4). vpmuludq multiplies the low 32 bits of each 64-bit lane, so between rounds the words may
+// carry garbage above bit 32 (masked once, at the end), and the round keys stay in vectors.
+inline void philox4x32_10_words(u4 c[4], std::uint32_t k0, std::uint32_t k1) {
+  __m256i c0 = (__m256i)c[0], c1 = (__m256i)c[1], c2 = (__m256i)c[2], c3 = (__m256i)c[3];
+  __m256i key0 = _mm256_set1_epi64x(k0), key1 = _mm256_set1_epi64x(k1);
+  const __m256i m0 = _mm256_set1_epi64x(0xD2511F53), m1 = _mm256_set1_epi64x(0xCD9E8D57);
+  const __m256i w0 = _mm256_set1_epi64x(0x9E3779B9), w1 = _mm256_set1_epi64x(0xBB67AE85);
+  for (int round = 0; round < 10; ++round) {
+    const __m256i p0 = _mm256_mul_epu32(c0, m0), p1 = _mm256_mul_epu32(c2, m1);  // hi:lo of each product
+    const __m256i n0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p1, 32), c1), key0);
+    const __m256i n2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p0, 32), c3), key1);
+    c0 = n0;
+    c1 = p1;
+    c2 = n2;
+    c3 = p0;
+    key0 = _mm256_add_epi32(key0, w0);  // 32-bit adds: the high halves stay 0
+    key1 = _mm256_add_epi32(key1, w1);
+  }
+  const __m256i low = _mm256_set1_epi64x(0xffffffff);
+  c[0] = (u4)_mm256_and_si256(c0, low);
+  c[1] = (u4)_mm256_and_si256(c1, low);
+  c[2] = (u4)_mm256_and_si256(c2, low);
+  c[3] = (u4)_mm256_and_si256(c3, low);
 }
 
 }  // namespace hl

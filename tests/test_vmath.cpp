@@ -8,13 +8,13 @@
 #include <vector>
 
 #include "kernels/cpu_paths.hpp"
-#include "kernels/hl_hd.hpp"
+#include "kernels/normal.hpp"
 #include "vmath_avx2_kernels.hpp"
 
 using namespace hl;
 
 // The AVX2 loop's own lane code (kernels/vmath_avx2.hpp, kernels/simd_avx2.hpp): sin and cos of 2 pi u
-// against long double.
+// against long double, and the Philox words and uniforms bit for bit against the scalar ones.
 namespace {
 
 bool have_avx2() {
@@ -77,4 +77,25 @@ TEST_CASE("vmath: AVX2 sin and cos of 2 pi u within 2.5 ulp and 2.5e-16 of long 
   std::vector<double> bad = {inf, -inf, std::nan("")}, bs(3), bc(3);
   test::avx2_sincos_2pi(bad.data(), bs.data(), bc.data(), 3);
   for (int i = 0; i < 3; ++i) CHECK((std::isnan(bs[i]) && std::isnan(bc[i])));
+}
+
+TEST_CASE("vmath: the AVX2 Philox words and uniforms are the scalar ones, bit for bit") {
+  if (!have_avx2()) return;
+  std::mt19937_64 rng(17);
+  for (int t = 0; t < 2000; ++t) {
+    const std::uint64_t seed = rng(), path0 = t < 1000 ? rng() >> (t % 64) : static_cast<std::uint64_t>(t) * 4;
+    const std::uint32_t block = static_cast<std::uint32_t>(rng() >> (t % 33)), stream = t % 5;
+    std::uint32_t w[16];
+    test::avx2_philox_words(seed, path0, stream, block, w);
+    for (int l = 0; l < 4; ++l) {
+      const U32x4 ref = philox_draw(seed, path0 + l, stream, block);
+      for (int i = 0; i < 4; ++i) REQUIRE(w[4 * l + i] == ref.v[i]);
+    }
+    std::uint32_t hi[4], lo[4];
+    for (int l = 0; l < 4; ++l) hi[l] = static_cast<std::uint32_t>(rng()), lo[l] = static_cast<std::uint32_t>(rng());
+    if (t == 0) hi[0] = lo[0] = 0, hi[1] = lo[1] = 0xffffffffu;
+    double u[4];
+    test::avx2_uniform_open(hi, lo, u);
+    for (int l = 0; l < 4; ++l) REQUIRE(u[l] == uniform_open(hi[l], lo[l]));
+  }
 }

@@ -15,4 +15,18 @@ void avx2_sincos_2pi(const double* u, double* s, double* c, long n) {
   }
 }
 
+void avx2_philox_words(std::uint64_t seed, std::uint64_t path0, std::uint32_t stream, std::uint32_t block,
+                       std::uint32_t words[16]) {
+  const PhiloxNormalsT<d4, u4> z = philox_normals_x4(seed, path0);
+  u4 c[4] = {u4{} + block, u4{} + stream, z.path_lo, z.path_hi};
+  philox4x32_10_words(c, static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32));
+  for (int l = 0; l < 4; ++l)
+    for (int i = 0; i < 4; ++i) words[4 * l + i] = static_cast<std::uint32_t>(c[i][l]);
+}
+
+void avx2_uniform_open(const std::uint32_t hi[4], const std::uint32_t lo[4], double u[4]) {
+  const d4 v = uniform_open(u4{hi[0], hi[1], hi[2], hi[3]}, u4{lo[0], lo[1], lo[2], lo[3]});
+  for (int l = 0; l < 4; ++l) u[l] = v[l];
+}
+
 }  // namespace hl::test

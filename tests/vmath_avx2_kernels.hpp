@@ -5,4 +5,10 @@
 namespace hl::test {
 // sin and cos of 2 pi u (vmath::sincos_2pi).
 void avx2_sincos_2pi(const double* u, double* s, double* c, long n);
+// philox4x32_10_words on the u4 counters (block, stream, path lo, path hi) of paths path0 .. path0 + 3:
+// words[4 * lane + i].
+void avx2_philox_words(std::uint64_t seed, std::uint64_t path0, std::uint32_t stream, std::uint32_t block,
+                       std::uint32_t words[16]);
+// uniform_open on four (hi, lo) pairs.
+void avx2_uniform_open(const std::uint32_t hi[4], const std::uint32_t lo[4], double u[4]);
 }  // namespace hl::test
