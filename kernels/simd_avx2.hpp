@@ -88,4 +88,100 @@ inline PhiloxNormalsT<d4, u4> philox_normals_x4(std::uint64_t seed, std::uint64_
   return PhiloxNormalsT<d4, u4>{seed, p & 0xffffffffULL, p >> 32, d4{}};
 }
 
+// Philox4x32-10 for the diffusion normals of four paths (stream 0), with what does not change from one
+// block to the next done once per vector of paths: the round keys (vectors, read as memory operands),
+// and the first two rounds' products that involve only the path words. The same words as philox_draw.
+struct DiffusionPhiloxX4 {
+  __m256i key0[10], key1[10];  // the round keys
+  __m256i a, b, c;             // after round 1: c0 = a, c1 = b, c2 = c ^ hi(block M0), c3 = lo(block M0)
+  __m256i e, f, dlo;           // round 2: c0 = hi(c2 M1) ^ e, c2 = f ^ lo(block M0), c3 = dlo
+  DiffusionPhiloxX4(std::uint64_t seed, u4 path_lo, u4 path_hi) {
+    std::uint32_t k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
+    for (int r = 0; r < 10; ++r, k0 += 0x9E3779B9u, k1 += 0xBB67AE85u) {
+      key0[r] = _mm256_set1_epi64x(k0);
+      key1[r] = _mm256_set1_epi64x(k1);
+    }
+    const __m256i m0 = _mm256_set1_epi64x(0xD2511F53), m1 = _mm256_set1_epi64x(0xCD9E8D57);
+    const __m256i p1 = _mm256_mul_epu32((__m256i)path_lo, m1);  // round 1: c2 M1, the same for every block
+    a = _mm256_xor_si256(_mm256_srli_epi64(p1, 32), key0[0]);  // c1 = stream 0
+    b = p1;
+    c = _mm256_xor_si256((__m256i)path_hi, key1[0]);
+    const __m256i p0 = _mm256_mul_epu32(a, m0);  // round 2: c0 M0, the same for every block
+    dlo = p0;
+    e = _mm256_xor_si256(b, key0[1]);
+    f = _mm256_xor_si256(_mm256_srli_epi64(p0, 32), key1[1]);
+  }
+  // The four words of block `block`, in the low halves of the 64-bit lanes; the high halves carry
+  // garbage (uniform() and the tests read the low halves only).
+  void words(std::uint32_t block, __m256i w[4]) const {
+    const __m256i m0 = _mm256_set1_epi64x(0xD2511F53), m1 = _mm256_set1_epi64x(0xCD9E8D57);
+    const std::uint64_t q = static_cast<std::uint64_t>(block) * 0xD2511F53u;  // round 1: c0 M0
+    const __m256i qhi = _mm256_set1_epi64x(static_cast<long long>(q >> 32));
+    const __m256i qlo = _mm256_set1_epi64x(static_cast<long long>(q & 0xffffffffu));
+    // After round 1: c0 = a, c1 = b, c2 = c ^ hi(q), c3 = lo(q).
+    const __m256i p1 = _mm256_mul_epu32(_mm256_xor_si256(c, qhi), m1);  // round 2
+    __m256i c0 = _mm256_xor_si256(_mm256_srli_epi64(p1, 32), e);
+    __m256i c1 = p1;
+    __m256i c2 = _mm256_xor_si256(f, qlo);
+    __m256i c3 = dlo;
+    for (int r = 2; r < 10; ++r) {
+      const __m256i p0 = _mm256_mul_epu32(c0, m0), q1 = _mm256_mul_epu32(c2, m1);
+      c0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(q1, 32), c1), key0[r]);
+      c2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p0, 32), c3), key1[r]);
+      c1 = q1;
+      c3 = p0;
+    }
+    w[0] = c0;
+    w[1] = c1;
+    w[2] = c2;
+    w[3] = c3;
+  }
+  // uniform_open(hi, lo) of two such words: lo's low half under hi's, with no masking.
+  static d4 uniform(__m256i hi, __m256i lo) {
+    const u4 k = (u4)_mm256_blend_epi32(lo, _mm256_slli_epi64(hi, 32), 0xaa) >> 12;
+    return (d4)(k | 0x3ff0000000000000ULL) - (1.0 - 0x1.0p-53);
+  }
+  void normal_pair(std::uint32_t block, d4& z0, d4& z1) const {
+    __m256i w[4];
+    words(block, w);
+    box_muller(uniform(w[0], w[1]), uniform(w[2], w[3]), z0, z1);
+  }
+};
+
+// The diffusion normals of four paths (philox_normals_x4's, bit for bit), drawn one pair ahead: at the
+// odd step j the pair of steps j, j+1 is already there, and the pair of steps j+2, j+3 is drawn. Drawn
+// when asked for, a normal (Philox, log, sqrt, sin, cos: a dependency chain of some 150 cycles) led
+// the step's whole chain (log S, exp, N(d1), the trade), which the out-of-order window, less than a
+// step wide, could not hide; drawn ahead, it overlaps the step before. (Drawn further ahead, in
+// batches of 2 to 42 pairs, or split over two steps, it overlapped less: slower.) The other streams
+// (jumps, Heston's variance, regime switches) are drawn on demand, as before.
+struct LookaheadNormalsX4 {
+  PhiloxNormalsT<d4, u4> philox;  // the other streams
+  DiffusionPhiloxX4 diffusion;
+  int steps;          // the last step asked for
+  int block = -1;     // the pair in z0, z1
+  d4 z0, z1, n0, n1;  // this pair; the next pair (block + 1), drawn where it lies within steps
+  LookaheadNormalsX4(std::uint64_t seed, std::uint64_t path0, int steps_)
+      : philox(philox_normals_x4(seed, path0)), diffusion(seed, philox.path_lo, philox.path_hi), steps(steps_) {}
+  d4 operator()(int j) {
+    if (j & 1) {
+      const int b = (j - 1) >> 1;
+      if (b == block + 1 && block >= 0) {
+        z0 = n0;
+        z1 = n1;
+      } else {
+        diffusion.normal_pair(static_cast<std::uint32_t>(b), z0, z1);
+      }
+      block = b;
+      if (2 * b + 3 <= steps) diffusion.normal_pair(static_cast<std::uint32_t>(b + 1), n0, n1);
+      return z0;
+    }
+    return z1;
+  }
+  void uniform_pair(std::uint32_t stream, std::uint32_t blk, d4& u0, d4& u1) const {
+    philox.uniform_pair(stream, blk, u0, u1);
+  }
+  void normal_pair(std::uint32_t stream, std::uint32_t blk, d4& a, d4& b) const { philox.normal_pair(stream, blk, a, b); }
+};
+
 }  // namespace hl

@@ -14,7 +14,7 @@
 using namespace hl;
 
 // The AVX2 loop's own lane code (kernels/vmath_avx2.hpp, kernels/simd_avx2.hpp): sin and cos of 2 pi u
-// against long double, and the Philox words and uniforms bit for bit against the scalar ones.
+// against long double, and the random numbers bit for bit against the scalar templates.
 namespace {
 
 bool have_avx2() {
@@ -85,11 +85,15 @@ TEST_CASE("vmath: the AVX2 Philox words and uniforms are the scalar ones, bit fo
   for (int t = 0; t < 2000; ++t) {
     const std::uint64_t seed = rng(), path0 = t < 1000 ? rng() >> (t % 64) : static_cast<std::uint64_t>(t) * 4;
     const std::uint32_t block = static_cast<std::uint32_t>(rng() >> (t % 33)), stream = t % 5;
-    std::uint32_t w[16];
+    std::uint32_t w[16], d[16];
     test::avx2_philox_words(seed, path0, stream, block, w);
+    test::avx2_diffusion_words(seed, path0, block, d);
     for (int l = 0; l < 4; ++l) {
-      const U32x4 ref = philox_draw(seed, path0 + l, stream, block);
-      for (int i = 0; i < 4; ++i) REQUIRE(w[4 * l + i] == ref.v[i]);
+      const U32x4 ref = philox_draw(seed, path0 + l, stream, block), ref0 = philox_draw(seed, path0 + l, 0, block);
+      for (int i = 0; i < 4; ++i) {
+        REQUIRE(w[4 * l + i] == ref.v[i]);
+        REQUIRE(d[4 * l + i] == ref0.v[i]);
+      }
     }
     std::uint32_t hi[4], lo[4];
     for (int l = 0; l < 4; ++l) hi[l] = static_cast<std::uint32_t>(rng()), lo[l] = static_cast<std::uint32_t>(rng());
@@ -97,5 +101,19 @@ TEST_CASE("vmath: the AVX2 Philox words and uniforms are the scalar ones, bit fo
     double u[4];
     test::avx2_uniform_open(hi, lo, u);
     for (int l = 0; l < 4; ++l) REQUIRE(u[l] == uniform_open(hi[l], lo[l]));
+  }
+}
+
+TEST_CASE("vmath: LookaheadNormalsX4 gives PhiloxNormalsT's normals, bit for bit, for odd and even step counts") {
+  if (!have_avx2()) return;
+  for (int steps : {1, 2, 3, 4, 5, 84, 85, 252}) {
+    std::vector<double> z(steps);
+    CHECK(test::avx2_lookahead_mismatches(0x1234567890abcdefULL, 4 * 1000003ULL, steps, z.data()) == 0);
+    // And they are the scalar loop's normals, up to the last bits of log, sin and cos.
+    PhiloxNormals ref = philox_normals(0x1234567890abcdefULL, 4 * 1000003ULL);
+    for (int j = 1; j <= steps; ++j) {
+      const double r = ref(j);
+      CHECK(std::fabs(z[j - 1] - r) <= 1e-14 * (1.0 + std::fabs(r)));
+    }
   }
 }

@@ -24,9 +24,33 @@ void avx2_philox_words(std::uint64_t seed, std::uint64_t path0, std::uint32_t st
     for (int i = 0; i < 4; ++i) words[4 * l + i] = static_cast<std::uint32_t>(c[i][l]);
 }
 
+void avx2_diffusion_words(std::uint64_t seed, std::uint64_t path0, std::uint32_t block, std::uint32_t words[16]) {
+  const PhiloxNormalsT<d4, u4> z = philox_normals_x4(seed, path0);
+  const DiffusionPhiloxX4 d(seed, z.path_lo, z.path_hi);
+  __m256i w[4];
+  d.words(block, w);
+  for (int l = 0; l < 4; ++l)
+    for (int i = 0; i < 4; ++i) words[4 * l + i] = static_cast<std::uint32_t>(((u4)w[i])[l]);
+}
+
 void avx2_uniform_open(const std::uint32_t hi[4], const std::uint32_t lo[4], double u[4]) {
   const d4 v = uniform_open(u4{hi[0], hi[1], hi[2], hi[3]}, u4{lo[0], lo[1], lo[2], lo[3]});
   for (int l = 0; l < 4; ++l) u[l] = v[l];
+}
+
+long avx2_lookahead_mismatches(std::uint64_t seed, std::uint64_t path0, int steps, double* z0) {
+  LookaheadNormalsX4 a(seed, path0, steps);
+  PhiloxNormalsT<d4, u4> b = philox_normals_x4(seed, path0);
+  long bad = 0;
+  for (int j = 1; j <= steps; ++j) {
+    const d4 x = a(j), y = b(j);
+    for (int l = 0; l < 4; ++l) {
+      const double xl = x[l], yl = y[l];
+      bad += __builtin_memcmp(&xl, &yl, sizeof xl) != 0;
+    }
+    z0[j - 1] = x[0];
+  }
+  return bad;
 }
 
 }  // namespace hl::test
