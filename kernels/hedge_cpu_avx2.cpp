@@ -1,6 +1,7 @@
-// AVX2 inner loop of the CPU backend: four paths per vector (compiled with -mavx2 -mfma).
-// simd_avx2.hpp first: the d4 overloads must be declared where hedge_path's template is defined
-// (vector types have no namespace for argument-dependent lookup to search).
+// AVX2 inner loop of the CPU backend: eight paths (two vectors of four) per pass of the hedging loop
+// (compiled with -mavx2 -mfma). simd_avx2.hpp first: the d4 overloads must be declared where
+// hedge_path's template is defined (vector types have no namespace for argument-dependent lookup to
+// search).
 #include "kernels/simd_avx2.hpp"
 // clang-format off
 #include "kernels/cpu_paths.hpp"
@@ -9,19 +10,25 @@
 
 namespace hl {
 
+// hedge_path's per-cell arrays (pos, cash, lin, ...: a dozen) hold MaxCells d8 of 64 bytes: with 64
+// cells each is exactly 4 KiB, so the entries of cell 0, the only ones a one-cell pass touches, all
+// map to one set of the 8-way L1 data cache and evict each other (the pass ran 10-25 % slower, and
+// erratically). Three more cells, never used, break the power of two.
+constexpr int kCellsAvx2 = kMaxCellsPerPassCpu + 3;
+
 // flatten: everything the loop calls is inlined into it (libmvec's functions aside). GCC's own choice
 // of what to inline varied with unrelated edits; left out of line, market_step cost some 10 %.
-__attribute__((flatten)) void hedge_paths_avx2(const PathParams& P, const CellParams* cells, int ncells, double short_gamma, std::int64_t p0,
-                      std::int64_t p1, const CpuOut& out) {
-  PathOutT<d4> po[kMaxCellsPerPassCpu];
-  for (std::int64_t p = p0; p < p1; p += 4) {
+__attribute__((flatten)) void hedge_paths_avx2(const PathParams& P, const CellParams* cells, int ncells,
+                                               double short_gamma, std::int64_t p0, std::int64_t p1, const CpuOut& out) {
+  PathOutT<d8> po[kMaxCellsPerPassCpu];
+  for (std::int64_t p = p0; p < p1; p += 8) {
     // A short last vector computes paths past p1 too; they are dropped (lanes never interact).
-    LookaheadNormalsX4 z(P.seed, static_cast<std::uint64_t>(p), P.steps);
-    hedge_path<d4, LookaheadNormalsX4, NoLedger, kMaxCellsPerPassCpu>(P, cells, ncells, z, po, NoLedger{}, short_gamma);
-    const int lanes = static_cast<int>(p1 - p < 4 ? p1 - p : 4);
+    LookaheadNormalsX8 z(P.seed, static_cast<std::uint64_t>(p), P.steps);
+    hedge_path<d8, LookaheadNormalsX8, NoLedger, kCellsAvx2>(P, cells, ncells, z, po, NoLedger{}, short_gamma);
+    const int lanes = static_cast<int>(p1 - p < 8 ? p1 - p : 8);
     for (int c = 0; c < ncells; ++c)
       for (int l = 0; l < lanes; ++l) {
-        const PathOutT<d4>& o = po[c];
+        const PathOutT<d8>& o = po[c];
         store_path(out, c, p + l,
                    PathOut{o.pnl[l], o.cost[l], o.trades[l], o.turnover_shares[l], o.turnover_notional[l],
                            o.jump_pnl[l], o.jumps[l]});
@@ -35,7 +42,7 @@ struct Lane0Ledger {
   static constexpr bool active = true;
   int cell;
   std::vector<LedgerLine>* lines;
-  void operator()(const LedgerRow<d4>& r) const {
+  void operator()(const LedgerRow<d8>& r) const {
     if (r.cell == cell)
       lines->push_back({r.step, r.spot[0], r.position[0], r.trade[0], r.fee[0], r.cash[0], r.book_cash[0]});
   }
@@ -44,10 +51,10 @@ struct Lane0Ledger {
 
 void trace_path_avx2(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
                      std::uint64_t path, int cell, std::vector<LedgerLine>& lines, double& pnl) {
-  PathOutT<d4> po[kMaxCellsPerPassCpu];
-  LookaheadNormalsX4 z(P.seed, path, P.steps);  // the path in lane 0; lanes never interact
-  hedge_path<d4, LookaheadNormalsX4, Lane0Ledger, kMaxCellsPerPassCpu>(P, cells, ncells, z, po, Lane0Ledger{cell, &lines},
-                                                                 short_gamma);
+  PathOutT<d8> po[kMaxCellsPerPassCpu];
+  LookaheadNormalsX8 z(P.seed, path, P.steps);  // the path in lane 0, as in a full run; lanes never interact
+  hedge_path<d8, LookaheadNormalsX8, Lane0Ledger, kCellsAvx2>(P, cells, ncells, z, po, Lane0Ledger{cell, &lines},
+                                                               short_gamma);
   pnl = po[cell].pnl[0];
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// Four paths in lockstep on AVX2 (CPU only; compiled with -mavx2 -mfma): the lane type d4 and the
-// word type u4 for the templates of normal.hpp, philox.hpp and hedge_path.hpp. Include this header
+// Paths in lockstep on AVX2 (CPU only; compiled with -mavx2 -mfma): the lane types d4 (four paths) and
+// d8 (eight: two d4) and the word type u4 for the templates of normal.hpp, philox.hpp and hedge_path.hpp. Include this header
 // before those: vector types have no namespace, so their overloads must be declared where the
 // templates are defined. exp, log, erfc, cbrt and pow go to glibc's libmvec; sin and cos of 2 pi u to
 // vmath_avx2.hpp. Both compute each lane on its own, so a path's P&L does not depend on which paths
@@ -74,6 +74,52 @@ inline void philox4x32_10_words(u4 c[4], std::uint32_t k0, std::uint32_t k1) {
   c[1] = (u4)_mm256_and_si256(c1, low);
   c[2] = (u4)_mm256_and_si256(c2, low);
   c[3] = (u4)_mm256_and_si256(c3, low);
+}
+
+// Eight paths in lockstep: two four-path vectors side by side, every operation done on each half with
+// the d4 code above (so a lane's result is the same bits as in a d4). With eight paths per pass of the
+// hedging loop its scalar bookkeeping (policies, groups, the book) and the latency of each step's chain
+// are shared by twice the paths.
+struct d8 {
+  d4 a, b;  // paths 0-3 and 4-7
+  double operator[](int i) const { return i < 4 ? a[i] : b[i - 4]; }
+};
+struct m8 {  // comparison masks
+  i4 a, b;
+};
+#define HL_D8_OP(OP)                                                                        \
+  inline d8 operator OP(d8 x, d8 y) { return d8{x.a OP y.a, x.b OP y.b}; }                \
+  inline d8 operator OP(d8 x, double y) { return d8{x.a OP y, x.b OP y}; }                \
+  inline d8 operator OP(double x, d8 y) { return d8{x OP y.a, x OP y.b}; }                \
+  inline d8& operator OP##=(d8& x, d8 y) { return x = x OP y; }                           \
+  inline d8& operator OP##=(d8& x, double y) { return x = x OP y; }
+HL_D8_OP(+)
+HL_D8_OP(-)
+HL_D8_OP(*)
+HL_D8_OP(/)
+#undef HL_D8_OP
+inline d8 operator-(d8 x) { return d8{-x.a, -x.b}; }
+
+inline d8 vexp(d8 x) { return d8{vexp(x.a), vexp(x.b)}; }
+inline d8 vlog(d8 x) { return d8{vlog(x.a), vlog(x.b)}; }
+inline d8 verfc(d8 x) { return d8{verfc(x.a), verfc(x.b)}; }
+inline d8 vsqrt(d8 x) { return d8{vsqrt(x.a), vsqrt(x.b)}; }
+inline d8 vabs(d8 x) { return d8{vabs(x.a), vabs(x.b)}; }
+inline d8 vpos(d8 x) { return d8{vpos(x.a), vpos(x.b)}; }
+inline d8 vabove(d8 x, double eps) { return d8{vabove(x.a, eps), vabove(x.b, eps)}; }
+inline d8 vmin(d8 x, d8 y) { return d8{vmin(x.a, y.a), vmin(x.b, y.b)}; }
+inline d8 vmax(d8 x, d8 y) { return d8{vmax(x.a, y.a), vmax(x.b, y.b)}; }
+inline d8 vround(d8 x) { return d8{vround(x.a), vround(x.b)}; }
+inline d8 vcbrt(d8 x) { return d8{vcbrt(x.a), vcbrt(x.b)}; }
+inline d8 vpow(d8 x, d8 y) { return d8{vpow(x.a, y.a), vpow(x.b, y.b)}; }
+inline m8 vgt(d8 x, d8 y) { return m8{vgt(x.a, y.a), vgt(x.b, y.b)}; }
+inline d8 vselect(m8 m, d8 x, d8 y) { return d8{vselect(m.a, x.a, y.a), vselect(m.b, x.b, y.b)}; }
+inline bool vany(m8 m) { return vany(m.a | m.b); }
+inline d8 vfloor(d8 x) { return d8{vfloor(x.a), vfloor(x.b)}; }
+inline d8 vgather(const double* p, d8 k) { return d8{vgather(p, k.a), vgather(p, k.b)}; }
+inline void vsincos_2pi(d8 u, d8& s, d8& c) {
+  vsincos_2pi(u.a, s.a, c.a);
+  vsincos_2pi(u.b, s.b, c.b);
 }
 
 }  // namespace hl
@@ -182,6 +228,24 @@ struct LookaheadNormalsX4 {
     philox.uniform_pair(stream, blk, u0, u1);
   }
   void normal_pair(std::uint32_t stream, std::uint32_t blk, d4& a, d4& b) const { philox.normal_pair(stream, blk, a, b); }
+};
+
+// The normals of eight paths: two LookaheadNormalsX4 side by side.
+struct LookaheadNormalsX8 {
+  LookaheadNormalsX4 a, b;  // paths path0 .. path0 + 3, path0 + 4 .. path0 + 7
+  LookaheadNormalsX8(std::uint64_t seed, std::uint64_t path0, int steps) : a(seed, path0, steps), b(seed, path0 + 4, steps) {}
+  d8 operator()(int j) {
+    const d4 x = a(j);
+    return d8{x, b(j)};
+  }
+  void uniform_pair(std::uint32_t stream, std::uint32_t blk, d8& u0, d8& u1) const {
+    a.uniform_pair(stream, blk, u0.a, u1.a);
+    b.uniform_pair(stream, blk, u0.b, u1.b);
+  }
+  void normal_pair(std::uint32_t stream, std::uint32_t blk, d8& z0, d8& z1) const {
+    a.normal_pair(stream, blk, z0.a, z1.a);
+    b.normal_pair(stream, blk, z0.b, z1.b);
+  }
 };
 
 }  // namespace hl
