@@ -230,21 +230,42 @@ struct LookaheadNormalsX4 {
   void normal_pair(std::uint32_t stream, std::uint32_t blk, d4& a, d4& b) const { philox.normal_pair(stream, blk, a, b); }
 };
 
-// The normals of eight paths: two LookaheadNormalsX4 side by side.
+// The normals of eight paths: LookaheadNormalsX4's scheme for two vectors of four, with one bookkeeping.
 struct LookaheadNormalsX8 {
-  LookaheadNormalsX4 a, b;  // paths path0 .. path0 + 3, path0 + 4 .. path0 + 7
-  LookaheadNormalsX8(std::uint64_t seed, std::uint64_t path0, int steps) : a(seed, path0, steps), b(seed, path0 + 4, steps) {}
+  PhiloxNormalsT<d4, u4> pa, pb;  // the other streams: paths path0 .. path0 + 3, path0 + 4 .. path0 + 7
+  DiffusionPhiloxX4 da, db;
+  int steps;          // the last step asked for
+  int block = -1;     // the pair in z0, z1
+  d8 z0, z1, n0, n1;  // this pair; the next pair (block + 1), drawn where it lies within steps
+  LookaheadNormalsX8(std::uint64_t seed, std::uint64_t path0, int steps_)
+      : pa(philox_normals_x4(seed, path0)), pb(philox_normals_x4(seed, path0 + 4)), da(seed, pa.path_lo, pa.path_hi),
+        db(seed, pb.path_lo, pb.path_hi), steps(steps_) {}
+  void pair(std::uint32_t b, d8& x, d8& y) const {
+    da.normal_pair(b, x.a, y.a);
+    db.normal_pair(b, x.b, y.b);
+  }
   d8 operator()(int j) {
-    const d4 x = a(j);
-    return d8{x, b(j)};
+    if (j & 1) {
+      const int b = (j - 1) >> 1;
+      if (b == block + 1 && block >= 0) {
+        z0 = n0;
+        z1 = n1;
+      } else {
+        pair(static_cast<std::uint32_t>(b), z0, z1);
+      }
+      block = b;
+      if (2 * b + 3 <= steps) pair(static_cast<std::uint32_t>(b + 1), n0, n1);
+      return z0;
+    }
+    return z1;
   }
   void uniform_pair(std::uint32_t stream, std::uint32_t blk, d8& u0, d8& u1) const {
-    a.uniform_pair(stream, blk, u0.a, u1.a);
-    b.uniform_pair(stream, blk, u0.b, u1.b);
+    pa.uniform_pair(stream, blk, u0.a, u1.a);
+    pb.uniform_pair(stream, blk, u0.b, u1.b);
   }
-  void normal_pair(std::uint32_t stream, std::uint32_t blk, d8& z0, d8& z1) const {
-    a.normal_pair(stream, blk, z0.a, z1.a);
-    b.normal_pair(stream, blk, z0.b, z1.b);
+  void normal_pair(std::uint32_t stream, std::uint32_t blk, d8& x, d8& y) const {
+    pa.normal_pair(stream, blk, x.a, y.a);
+    pb.normal_pair(stream, blk, x.b, y.b);
   }
 };
 
