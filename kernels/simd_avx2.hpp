@@ -1,11 +1,14 @@
 #pragma once
-// Paths in lockstep on AVX2 (CPU only; compiled with -mavx2 -mfma): the lane types d4 (four paths) and
-// d8 (eight: two d4) and the word type u4 for the templates of normal.hpp, philox.hpp and hedge_path.hpp. Include this header
+// Paths in lockstep on AVX2 (CPU only; compiled with -mavx2 -mfma): the lane types d4 (four paths), d8
+// and d16 (two d4, two d8) and the word type u4 for the templates of normal.hpp, philox.hpp and
+// hedge_path.hpp. Include this header
 // before those: vector types have no namespace, so their overloads must be declared where the
 // templates are defined. exp, log, erfc, cbrt and pow go to glibc's libmvec; sin and cos of 2 pi u to
 // vmath_avx2.hpp. Both compute each lane on its own, so a path's P&L does not depend on which paths
 // share its vector.
 #include <immintrin.h>
+
+#include <utility>
 
 #include "kernels/hl_hd.hpp"
 #include "kernels/vmath_avx2.hpp"
@@ -76,50 +79,101 @@ inline void philox4x32_10_words(u4 c[4], std::uint32_t k0, std::uint32_t k1) {
   c[3] = (u4)_mm256_and_si256(c3, low);
 }
 
-// Eight paths in lockstep: two four-path vectors side by side, every operation done on each half with
-// the d4 code above (so a lane's result is the same bits as in a d4). With eight paths per pass of the
-// hedging loop its scalar bookkeeping (policies, groups, the book) and the latency of each step's chain
-// are shared by twice the paths.
-struct d8 {
-  d4 a, b;  // paths 0-3 and 4-7
+// More paths in lockstep: two lane vectors side by side, every operation done on each half (down to
+// the d4 code above, so a lane's result is the same bits as in a d4). d8 = two d4, d16 = two d8. With
+// more paths per pass of the hedging loop, its scalar bookkeeping (policies, groups, the book, loop
+// control: about half of its instructions with four paths) and the latency of each step's chain are
+// shared by more paths.
+template <class H>
+struct LanePair {
+  H a, b;
+  static constexpr int kLanes = 2 * H::kLanes;
+  double operator[](int i) const { return i < H::kLanes ? a[i] : b[i - H::kLanes]; }
+};
+template <>
+struct LanePair<d4> {  // d8
+  d4 a, b;
+  static constexpr int kLanes = 8;
   double operator[](int i) const { return i < 4 ? a[i] : b[i - 4]; }
 };
-struct m8 {  // comparison masks
-  i4 a, b;
+template <class M>
+struct MaskPair {  // comparison masks
+  M a, b;
 };
-#define HL_D8_OP(OP)                                                                        \
-  inline d8 operator OP(d8 x, d8 y) { return d8{x.a OP y.a, x.b OP y.b}; }                \
-  inline d8 operator OP(d8 x, double y) { return d8{x.a OP y, x.b OP y}; }                \
-  inline d8 operator OP(double x, d8 y) { return d8{x OP y.a, x OP y.b}; }                \
-  inline d8& operator OP##=(d8& x, d8 y) { return x = x OP y; }                           \
-  inline d8& operator OP##=(d8& x, double y) { return x = x OP y; }
-HL_D8_OP(+)
-HL_D8_OP(-)
-HL_D8_OP(*)
-HL_D8_OP(/)
-#undef HL_D8_OP
-inline d8 operator-(d8 x) { return d8{-x.a, -x.b}; }
+using d8 = LanePair<d4>;
+using d16 = LanePair<d8>;
 
-inline d8 vexp(d8 x) { return d8{vexp(x.a), vexp(x.b)}; }
-inline d8 vlog(d8 x) { return d8{vlog(x.a), vlog(x.b)}; }
-inline d8 verfc(d8 x) { return d8{verfc(x.a), verfc(x.b)}; }
-inline d8 vsqrt(d8 x) { return d8{vsqrt(x.a), vsqrt(x.b)}; }
-inline d8 vabs(d8 x) { return d8{vabs(x.a), vabs(x.b)}; }
-inline d8 vpos(d8 x) { return d8{vpos(x.a), vpos(x.b)}; }
-inline d8 vabove(d8 x, double eps) { return d8{vabove(x.a, eps), vabove(x.b, eps)}; }
-inline d8 vmin(d8 x, d8 y) { return d8{vmin(x.a, y.a), vmin(x.b, y.b)}; }
-inline d8 vmax(d8 x, d8 y) { return d8{vmax(x.a, y.a), vmax(x.b, y.b)}; }
-inline d8 vround(d8 x) { return d8{vround(x.a), vround(x.b)}; }
-inline d8 vcbrt(d8 x) { return d8{vcbrt(x.a), vcbrt(x.b)}; }
-inline d8 vpow(d8 x, d8 y) { return d8{vpow(x.a, y.a), vpow(x.b, y.b)}; }
-inline m8 vgt(d8 x, d8 y) { return m8{vgt(x.a, y.a), vgt(x.b, y.b)}; }
-inline d8 vselect(m8 m, d8 x, d8 y) { return d8{vselect(m.a, x.a, y.a), vselect(m.b, x.b, y.b)}; }
-inline bool vany(m8 m) { return vany(m.a | m.b); }
-inline d8 vfloor(d8 x) { return d8{vfloor(x.a), vfloor(x.b)}; }
-inline d8 vgather(const double* p, d8 k) { return d8{vgather(p, k.a), vgather(p, k.b)}; }
-inline void vsincos_2pi(d8 u, d8& s, d8& c) {
+#define HL_PAIR_OP(OP)                                                                                              \
+  template <class H>                                                                                                \
+  inline LanePair<H> operator OP(LanePair<H> x, LanePair<H> y) { return {x.a OP y.a, x.b OP y.b}; }                 \
+  template <class H>                                                                                                \
+  inline LanePair<H> operator OP(LanePair<H> x, double y) { return {x.a OP y, x.b OP y}; }                          \
+  template <class H>                                                                                                \
+  inline LanePair<H> operator OP(double x, LanePair<H> y) { return {x OP y.a, x OP y.b}; }                          \
+  template <class H>                                                                                                \
+  inline LanePair<H>& operator OP##=(LanePair<H>& x, LanePair<H> y) { return x = x OP y; }                          \
+  template <class H>                                                                                                \
+  inline LanePair<H>& operator OP##=(LanePair<H>& x, double y) { return x = x OP y; }
+HL_PAIR_OP(+)
+HL_PAIR_OP(-)
+HL_PAIR_OP(*)
+HL_PAIR_OP(/)
+#undef HL_PAIR_OP
+template <class H>
+inline LanePair<H> operator-(LanePair<H> x) { return {-x.a, -x.b}; }
+
+#define HL_PAIR_F1(F)                                                         \
+  template <class H>                                                          \
+  inline LanePair<H> F(LanePair<H> x) { return {F(x.a), F(x.b)}; }
+#define HL_PAIR_F2(F)                                                         \
+  template <class H>                                                          \
+  inline LanePair<H> F(LanePair<H> x, LanePair<H> y) { return {F(x.a, y.a), F(x.b, y.b)}; }
+HL_PAIR_F1(vexp)
+HL_PAIR_F1(vlog)
+HL_PAIR_F1(verfc)
+HL_PAIR_F1(vsqrt)
+HL_PAIR_F1(vabs)
+HL_PAIR_F1(vpos)
+HL_PAIR_F1(vround)
+HL_PAIR_F1(vcbrt)
+HL_PAIR_F1(vfloor)
+HL_PAIR_F2(vmin)
+HL_PAIR_F2(vmax)
+HL_PAIR_F2(vpow)
+#undef HL_PAIR_F1
+#undef HL_PAIR_F2
+template <class H>
+inline LanePair<H> vabove(LanePair<H> x, double eps) { return {vabove(x.a, eps), vabove(x.b, eps)}; }
+template <class H>
+inline auto vgt(LanePair<H> x, LanePair<H> y) {
+  return MaskPair<decltype(vgt(x.a, y.a))>{vgt(x.a, y.a), vgt(x.b, y.b)};
+}
+template <class H, class M>
+inline LanePair<H> vselect(MaskPair<M> m, LanePair<H> x, LanePair<H> y) {
+  return {vselect(m.a, x.a, y.a), vselect(m.b, x.b, y.b)};
+}
+inline i4 mask_or(i4 m) { return m; }
+template <class M>
+inline i4 mask_or(MaskPair<M> m) {
+  return mask_or(m.a) | mask_or(m.b);
+}
+template <class M>
+inline bool vany(MaskPair<M> m) {
+  return vany(mask_or(m));  // one branch for all lanes
+}
+template <class H>
+inline LanePair<H> vgather(const double* p, LanePair<H> k) { return {vgather(p, k.a), vgather(p, k.b)}; }
+template <class H>
+inline void vsincos_2pi(LanePair<H> u, LanePair<H>& s, LanePair<H>& c) {
   vsincos_2pi(u.a, s.a, c.a);
   vsincos_2pi(u.b, s.b, c.b);
+}
+// The i-th vector of four lanes of a lane type (i from 0).
+inline d4& quad(d4& x, int) { return x; }
+template <class H>
+inline d4& quad(LanePair<H>& x, int i) {
+  constexpr int half = LanePair<H>::kLanes / 8;
+  return i < half ? quad(x.a, i) : quad(x.b, i - half);
 }
 
 }  // namespace hl
@@ -194,57 +248,32 @@ struct DiffusionPhiloxX4 {
   }
 };
 
-// The diffusion normals of four paths (philox_normals_x4's, bit for bit), drawn one pair ahead: at the
-// odd step j the pair of steps j, j+1 is already there, and the pair of steps j+2, j+3 is drawn. Drawn
-// when asked for, a normal (Philox, log, sqrt, sin, cos: a dependency chain of some 150 cycles) led
-// the step's whole chain (log S, exp, N(d1), the trade), which the out-of-order window, less than a
-// step wide, could not hide; drawn ahead, it overlaps the step before. (Drawn further ahead, in
-// batches of 2 to 42 pairs, or split over two steps, it overlapped less: slower.) The other streams
-// (jumps, Heston's variance, regime switches) are drawn on demand, as before.
-struct LookaheadNormalsX4 {
-  PhiloxNormalsT<d4, u4> philox;  // the other streams
-  DiffusionPhiloxX4 diffusion;
+// The diffusion normals of R::kLanes paths (R = d8, d16; philox_normals_x4's for each four, bit for
+// bit), drawn one pair ahead: at the odd step j the pair of steps j, j+1 is already there, and the pair
+// of steps j+2, j+3 is drawn. Drawn when asked for, a normal (Philox, log, sqrt, sin, cos: a dependency
+// chain of some 150 cycles) led the step's whole chain (log S, exp, N(d1), the trade), which the
+// out-of-order window, less than a step wide, could not hide; drawn ahead, it overlaps the step before.
+// (Drawn further ahead, in batches of 2 to 42 pairs, or split over two steps, it overlapped less:
+// slower.) The other streams (jumps, Heston's variance, regime switches) are drawn on demand.
+template <class R>
+struct LookaheadNormals {
+  static constexpr int kQuads = R::kLanes / 4;
+  PhiloxNormalsT<d4, u4> p[kQuads];  // the other streams, four paths each
+  DiffusionPhiloxX4 d[kQuads];
   int steps;          // the last step asked for
   int block = -1;     // the pair in z0, z1
-  d4 z0, z1, n0, n1;  // this pair; the next pair (block + 1), drawn where it lies within steps
-  LookaheadNormalsX4(std::uint64_t seed, std::uint64_t path0, int steps_)
-      : philox(philox_normals_x4(seed, path0)), diffusion(seed, philox.path_lo, philox.path_hi), steps(steps_) {}
-  d4 operator()(int j) {
-    if (j & 1) {
-      const int b = (j - 1) >> 1;
-      if (b == block + 1 && block >= 0) {
-        z0 = n0;
-        z1 = n1;
-      } else {
-        diffusion.normal_pair(static_cast<std::uint32_t>(b), z0, z1);
-      }
-      block = b;
-      if (2 * b + 3 <= steps) diffusion.normal_pair(static_cast<std::uint32_t>(b + 1), n0, n1);
-      return z0;
-    }
-    return z1;
+  R z0, z1, n0, n1;   // this pair; the next pair (block + 1), drawn where it lies within steps
+  LookaheadNormals(std::uint64_t seed, std::uint64_t path0, int steps_)
+      : LookaheadNormals(seed, path0, steps_, std::make_integer_sequence<int, kQuads>{}) {}
+  template <int... Q>
+  LookaheadNormals(std::uint64_t seed, std::uint64_t path0, int steps_, std::integer_sequence<int, Q...>)
+      : p{philox_normals_x4(seed, path0 + 4 * Q)...}, d{DiffusionPhiloxX4(seed, p[Q].path_lo, p[Q].path_hi)...},
+        steps(steps_) {}
+  void pair(std::uint32_t b, R& x, R& y) const {
+#pragma GCC unroll 8
+    for (int q = 0; q < kQuads; ++q) d[q].normal_pair(b, quad(x, q), quad(y, q));
   }
-  void uniform_pair(std::uint32_t stream, std::uint32_t blk, d4& u0, d4& u1) const {
-    philox.uniform_pair(stream, blk, u0, u1);
-  }
-  void normal_pair(std::uint32_t stream, std::uint32_t blk, d4& a, d4& b) const { philox.normal_pair(stream, blk, a, b); }
-};
-
-// The normals of eight paths: LookaheadNormalsX4's scheme for two vectors of four, with one bookkeeping.
-struct LookaheadNormalsX8 {
-  PhiloxNormalsT<d4, u4> pa, pb;  // the other streams: paths path0 .. path0 + 3, path0 + 4 .. path0 + 7
-  DiffusionPhiloxX4 da, db;
-  int steps;          // the last step asked for
-  int block = -1;     // the pair in z0, z1
-  d8 z0, z1, n0, n1;  // this pair; the next pair (block + 1), drawn where it lies within steps
-  LookaheadNormalsX8(std::uint64_t seed, std::uint64_t path0, int steps_)
-      : pa(philox_normals_x4(seed, path0)), pb(philox_normals_x4(seed, path0 + 4)), da(seed, pa.path_lo, pa.path_hi),
-        db(seed, pb.path_lo, pb.path_hi), steps(steps_) {}
-  void pair(std::uint32_t b, d8& x, d8& y) const {
-    da.normal_pair(b, x.a, y.a);
-    db.normal_pair(b, x.b, y.b);
-  }
-  d8 operator()(int j) {
+  R operator()(int j) {
     if (j & 1) {
       const int b = (j - 1) >> 1;
       if (b == block + 1 && block >= 0) {
@@ -259,13 +288,13 @@ struct LookaheadNormalsX8 {
     }
     return z1;
   }
-  void uniform_pair(std::uint32_t stream, std::uint32_t blk, d8& u0, d8& u1) const {
-    pa.uniform_pair(stream, blk, u0.a, u1.a);
-    pb.uniform_pair(stream, blk, u0.b, u1.b);
+  void uniform_pair(std::uint32_t stream, std::uint32_t blk, R& u0, R& u1) const {
+#pragma GCC unroll 8
+    for (int q = 0; q < kQuads; ++q) p[q].uniform_pair(stream, blk, quad(u0, q), quad(u1, q));
   }
-  void normal_pair(std::uint32_t stream, std::uint32_t blk, d8& x, d8& y) const {
-    pa.normal_pair(stream, blk, x.a, y.a);
-    pb.normal_pair(stream, blk, x.b, y.b);
+  void normal_pair(std::uint32_t stream, std::uint32_t blk, R& z0_, R& z1_) const {
+#pragma GCC unroll 8
+    for (int q = 0; q < kQuads; ++q) p[q].normal_pair(stream, blk, quad(z0_, q), quad(z1_, q));
   }
 };
 

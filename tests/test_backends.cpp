@@ -214,7 +214,7 @@ TEST_CASE("backends: an AVX2 path's results do not depend on which paths share i
     std::uint32_t jumps = 0;
     for (std::uint32_t v : a.jumps) jumps += v;
     CHECK((plan.job.jumps ? jumps > 0 : jumps == 0));  // the jump branches ran
-    for (std::int64_t k : {1, 3, 4, 7}) {
+    for (std::int64_t k : {1, 3, 4, 7, 8, 15}) {
       CAPTURE(k);
       Paths b = a;
       for (std::size_t i = 0; i < b.pnl.size(); ++i) b.pnl[i] = b.cost[i] = b.jump_pnl[i] = -1.0, b.trades[i] = b.jumps[i] = 12345;

@@ -1,6 +1,10 @@
 // Array entry points to the AVX2 lane functions, for tests/test_vmath.cpp. Compiled with -mavx2 -mfma
 // like kernels/hedge_cpu_avx2.cpp; call only where cpu_simd() is "avx2".
 #include "kernels/simd_avx2.hpp"
+
+#include <cstring>
+#include <vector>
+
 #include "vmath_avx2_kernels.hpp"
 
 namespace hl::test {
@@ -38,19 +42,30 @@ void avx2_uniform_open(const std::uint32_t hi[4], const std::uint32_t lo[4], dou
   for (int l = 0; l < 4; ++l) u[l] = v[l];
 }
 
-long avx2_lookahead_mismatches(std::uint64_t seed, std::uint64_t path0, int steps, double* z0) {
-  LookaheadNormalsX4 a(seed, path0, steps);
-  PhiloxNormalsT<d4, u4> b = philox_normals_x4(seed, path0);
+namespace {
+template <class R>
+long lookahead_mismatches(std::uint64_t seed, std::uint64_t path0, int steps, double* z0) {
+  LookaheadNormals<R> a(seed, path0, steps);
+  std::vector<PhiloxNormalsT<d4, u4>> b;
+  for (int q = 0; q < R::kLanes / 4; ++q) b.push_back(philox_normals_x4(seed, path0 + 4 * q));
   long bad = 0;
   for (int j = 1; j <= steps; ++j) {
-    const d4 x = a(j), y = b(j);
-    for (int l = 0; l < 4; ++l) {
-      const double xl = x[l], yl = y[l];
-      bad += __builtin_memcmp(&xl, &yl, sizeof xl) != 0;
+    R x = a(j);
+    for (int q = 0; q < R::kLanes / 4; ++q) {
+      const d4 y = b[q](j), xq = quad(x, q);
+      for (int l = 0; l < 4; ++l) {
+        const double xl = xq[l], yl = y[l];
+        bad += std::memcmp(&xl, &yl, sizeof xl) != 0;
+      }
     }
     z0[j - 1] = x[0];
   }
   return bad;
+}
+}  // namespace
+
+long avx2_lookahead_mismatches(int lanes, std::uint64_t seed, std::uint64_t path0, int steps, double* z0) {
+  return lanes == 8 ? lookahead_mismatches<d8>(seed, path0, steps, z0) : lookahead_mismatches<d16>(seed, path0, steps, z0);
 }
 
 }  // namespace hl::test
