@@ -1,11 +1,10 @@
 #pragma once
 // Paths in lockstep on AVX2 (CPU only; compiled with -mavx2 -mfma): the lane types d4 (four paths), d8
 // and d16 (two d4, two d8) and the word type u4 for the templates of normal.hpp, philox.hpp and
-// hedge_path.hpp. Include this header
-// before those: vector types have no namespace, so their overloads must be declared where the
-// templates are defined. exp, log, erfc, cbrt and pow go to glibc's libmvec; sin and cos of 2 pi u to
-// vmath_avx2.hpp. Both compute each lane on its own, so a path's P&L does not depend on which paths
-// share its vector.
+// hedge_path.hpp. Include this header before those: vector types have no namespace, so their overloads
+// must be declared where the templates are defined. log, erfc, cbrt and pow go to glibc's libmvec;
+// exp, and sin and cos of 2 pi u, to vmath_avx2.hpp. Both compute each lane on its own, so a path's
+// P&L does not depend on which paths share its vector.
 #include <immintrin.h>
 
 #include <utility>
@@ -14,7 +13,6 @@
 #include "kernels/vmath_avx2.hpp"
 
 extern "C" {
-__m256d _ZGVdN4v_exp(__m256d);
 __m256d _ZGVdN4v_log(__m256d);
 __m256d _ZGVdN4v_erfc(__m256d);
 __m256d _ZGVdN4v_cbrt(__m256d);
@@ -24,7 +22,7 @@ __m256d _ZGVdN4vv_pow(__m256d, __m256d);
 namespace hl {
 
 // d4, i4 and u4 (four doubles, masks, words) are declared in vmath_avx2.hpp.
-inline d4 vexp(d4 x) { return (d4)_ZGVdN4v_exp((__m256d)x); }
+inline d4 vexp(d4 x) { return vmath::exp(x); }
 inline d4 vlog(d4 x) { return (d4)_ZGVdN4v_log((__m256d)x); }
 inline d4 verfc(d4 x) { return (d4)_ZGVdN4v_erfc((__m256d)x); }
 inline d4 vsqrt(d4 x) { return (d4)_mm256_sqrt_pd((__m256d)x); }

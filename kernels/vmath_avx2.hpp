@@ -1,11 +1,12 @@
 #pragma once
-// Vector math on four doubles for the AVX2 loop (compiled with -mavx2 -mfma), where glibc's libmvec is
-// not the fastest: sin and cos of 2 pi u for Box-Muller, as polynomials on an exactly reduced argument.
-// Each lane is computed from its own input only, so a path's result does not depend on which paths
-// share its vector. Accuracy against long double references: tests/test_vmath.cpp.
+// Vector math on four doubles for the AVX2 loop (compiled with -mavx2 -mfma), where it beats glibc's
+// libmvec in the hedging loop: sin and cos of 2 pi u for Box-Muller, as polynomials on an exactly
+// reduced argument, and exp. Each lane is computed from its own input only, so a path's result does
+// not depend on which paths share its vector. Accuracy against long double references:
+// tests/test_vmath.cpp.
 //
-// (exp, log and erfc were written the same way, within 1, 1 and 6 ulp, and measured in the hedging
-// loop: each was slower there than libmvec's, inline or out of line; see docs/performance.md.)
+// (log and erfc were written the same way, within 1 and 6 ulp, and measured in the hedging loop: both
+// were slower there than libmvec's, inline or out of line; see docs/performance.md.)
 #include <immintrin.h>
 
 #include <cstdint>
@@ -45,19 +46,69 @@ inline const d4* opaque(const VTable<N>& c) {
   asm("" : "+r"(v));
   return v;
 }
-// p(x) = c[0] + c[1] x + ... as two Horner chains in x^2 (even and odd coefficients), side by side:
-// half the latency of one chain.
-template <int N>
+// p(x) = c[0] + c[1] x + ... : c[K], c[K+1], ... as two Horner chains in x^2 (even and odd offsets),
+// side by side, which halves the latency of one chain, then c[K-1] .. c[0] by Horner's rule, which
+// keeps Horner's accuracy where the low coefficients dominate (the split part's rounding errors are
+// scaled down by x^K).
+template <int K = 0, int N>
 inline d4 poly2(d4 x, const VTable<N>& table) {
   const d4* c = opaque(table);
   const d4 x2 = x * x;
-  constexpr int top_even = ((N - 1) / 2) * 2, top_odd = ((N - 2) / 2) * 2 + 1;
+  constexpr int top_even = K + ((N - 1 - K) / 2) * 2, top_odd = K + 1 + ((N - 2 - K) / 2) * 2;
   d4 e = c[top_even], o = c[top_odd];
 #pragma GCC unroll 16
-  for (int i = top_even - 2; i >= 0; i -= 2) e = fma(e, x2, c[i]);
+  for (int i = top_even - 2; i >= K; i -= 2) e = fma(e, x2, c[i]);
 #pragma GCC unroll 16
-  for (int i = top_odd - 2; i >= 1; i -= 2) o = fma(o, x2, c[i]);
-  return fma(x, o, e);
+  for (int i = top_odd - 2; i >= K + 1; i -= 2) o = fma(o, x2, c[i]);
+  d4 p = fma(x, o, e);
+#pragma GCC unroll 16
+  for (int i = K - 1; i >= 0; --i) p = fma(p, x, c[i]);
+  return p;
+}
+
+// exp(r) on |r| <= 0.3475 (ln2 / 2 and room for k's rounding): Chebyshev fit (mpmath) of degree 11,
+// error 3.3e-18.
+constexpr double kExpPoly[12] = {1.0,
+                                 1.0,
+                                 0.5000000000000019,
+                                 0.16666666666666682,
+                                 0.04166666666648424,
+                                 0.008333333333319305,
+                                 0.0013888888953339472,
+                                 0.00019841269890835087,
+                                 2.4801484388380035e-05,
+                                 2.755724007735639e-06,
+                                 2.763304334996162e-07,
+                                 2.5110348050125477e-08};
+alignas(32) inline constexpr VTable<12> kExpPolyV = vtable(kExpPoly);
+
+// exp(x) = 2^k exp(r), x = k ln2 + r: k rounded by the 1.5 2^52 shifter, whose low bits then hold k;
+// ln2 split (fdlibm's ln2_hi has 32 significant bits, so x - k ln2_hi is exact; r is rounded once). With Full, x is first
+// clamped to [-746, 710] (a NaN passes through) and 2^k applied as 2^k1 2^(k - k1), both normal, so
+// that a subnormal result is rounded once and an overflow gives inf; without, |x| <= 708 only.
+template <bool Full>
+inline d4 exp_eval(d4 x) {
+  if (Full) x = (d4)_mm256_min_pd(_mm256_set1_pd(710.0), _mm256_max_pd(_mm256_set1_pd(-746.0), (__m256d)x));
+  const d4 shifter = splat(0x1.8p52);
+  const d4 t = fma(x, splat(0x1.71547652b82fep0), shifter);  // x / ln2
+  const d4 k = t - shifter;
+  const d4 r = fnma(k, splat(1.90821492927058770002e-10), fnma(k, splat(6.93147180369123816490e-01), x));
+  const d4 q = poly2<2>(r, kExpPolyV);
+  if (!Full) return q * (d4)(((i4)t + 1023) << 52);  // 2^k: the low 12 bits of t's pattern are k mod 4096
+  const d4 t1 = fma(k, splat(0.5), shifter);          // k1 = round(k / 2)
+  const d4 t2 = (k - (t1 - shifter)) + shifter;       // k - k1
+  return q * (d4)(((i4)t1 + 1023) << 52) * (d4)(((i4)t2 + 1023) << 52);
+}
+
+// exp for any x, within 1 ulp (0.94 measured; libmvec's is within 3): the |x| <= 708 path, and where a
+// lane is outside (or NaN) the full one, inline rather than a call to libmvec, because a call clobbers
+// every vector register of the hedging loop around it.
+inline d4 exp(d4 x) {
+  d4 y = exp_eval<false>(x);
+  const __m256d out = _mm256_cmp_pd(_mm256_andnot_pd(_mm256_set1_pd(-0.0), (__m256d)x), _mm256_set1_pd(708.0),
+                                    _CMP_NLE_UQ);
+  if (__builtin_expect(_mm256_movemask_pd(out), 0)) y = blend((d4)out, exp_eval<true>(x), y);
+  return y;
 }
 
 // sin(2 pi r) = r S(r^2) and cos(2 pi r) = C(r^2) on |r| <= 1/8 (+0.1 %): Chebyshev fits in mpmath,

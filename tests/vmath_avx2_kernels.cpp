@@ -9,6 +9,15 @@
 
 namespace hl::test {
 
+void avx2_exp(const double* x, double* y, long n) {
+  for (long i = 0; i < n; i += 4) {
+    d4 v{};
+    for (long l = 0; l < 4 && i + l < n; ++l) v[l] = x[i + l];
+    const d4 r = vmath::exp(v);
+    for (long l = 0; l < 4 && i + l < n; ++l) y[i + l] = r[l];
+  }
+}
+
 void avx2_sincos_2pi(const double* u, double* s, double* c, long n) {
   for (long i = 0; i < n; i += 4) {
     d4 v{};

@@ -3,6 +3,8 @@
 #include <cstdint>
 
 namespace hl::test {
+// exp (vmath::exp).
+void avx2_exp(const double* x, double* y, long n);
 // sin and cos of 2 pi u (vmath::sincos_2pi).
 void avx2_sincos_2pi(const double* u, double* s, double* c, long n);
 // philox4x32_10_words on the u4 counters (block, stream, path lo, path hi) of paths path0 .. path0 + 3:
