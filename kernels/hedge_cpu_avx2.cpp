@@ -25,12 +25,14 @@ constexpr int kCellsAvx2 = kMaxCellsPerPassCpu + 3;
 // flatten: everything the loop calls is inlined into it (libmvec's functions aside). GCC's own choice
 // of what to inline varied with unrelated edits; left out of line, market_step cost some 10 %.
 __attribute__((flatten)) void hedge_paths_avx2(const PathParams& P, const CellParams* cells, int ncells,
-                                               double short_gamma, std::int64_t p0, std::int64_t p1, const CpuOut& out) {
+                                               double short_gamma, std::int64_t p0, std::int64_t p1,
+                                               const CpuOut& out) {
   PathOutT<LanesAvx2> po[kMaxCellsPerPassCpu];
   for (std::int64_t p = p0; p < p1; p += kLanesAvx2) {
     // A short last vector computes paths past p1 too; they are dropped (lanes never interact).
     LookaheadNormals<LanesAvx2> z(P.seed, static_cast<std::uint64_t>(p), P.steps);
-    hedge_path<LanesAvx2, LookaheadNormals<LanesAvx2>, NoLedger, kCellsAvx2>(P, cells, ncells, z, po, NoLedger{}, short_gamma);
+    hedge_path<LanesAvx2, LookaheadNormals<LanesAvx2>, NoLedger, kCellsAvx2>(P, cells, ncells, z, po, NoLedger{},
+                                                                            short_gamma);
     const int lanes = static_cast<int>(p1 - p < kLanesAvx2 ? p1 - p : kLanesAvx2);
     for (int c = 0; c < ncells; ++c)
       for (int l = 0; l < lanes; ++l) {
@@ -58,9 +60,10 @@ struct Lane0Ledger {
 void trace_path_avx2(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
                      std::uint64_t path, int cell, std::vector<LedgerLine>& lines, double& pnl) {
   PathOutT<LanesAvx2> po[kMaxCellsPerPassCpu];
-  LookaheadNormals<LanesAvx2> z(P.seed, path, P.steps);  // the path in lane 0, as in a full run; lanes never interact
-  hedge_path<LanesAvx2, LookaheadNormals<LanesAvx2>, Lane0Ledger, kCellsAvx2>(P, cells, ncells, z, po, Lane0Ledger{cell, &lines},
-                                                               short_gamma);
+  // The path in lane 0, through the loop of a full run (the same bits); lanes never interact.
+  LookaheadNormals<LanesAvx2> z(P.seed, path, P.steps);
+  hedge_path<LanesAvx2, LookaheadNormals<LanesAvx2>, Lane0Ledger, kCellsAvx2>(P, cells, ncells, z, po,
+                                                                               Lane0Ledger{cell, &lines}, short_gamma);
   pnl = po[cell].pnl[0];
 }
 

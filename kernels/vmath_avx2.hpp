@@ -83,9 +83,10 @@ constexpr double kExpPoly[12] = {1.0,
 alignas(32) inline constexpr VTable<12> kExpPolyV = vtable(kExpPoly);
 
 // exp(x) = 2^k exp(r), x = k ln2 + r: k rounded by the 1.5 2^52 shifter, whose low bits then hold k;
-// ln2 split (fdlibm's ln2_hi has 32 significant bits, so x - k ln2_hi is exact; r is rounded once). With Full, x is first
-// clamped to [-746, 710] (a NaN passes through) and 2^k applied as 2^k1 2^(k - k1), both normal, so
-// that a subnormal result is rounded once and an overflow gives inf; without, |x| <= 708 only.
+// ln2 split (fdlibm's ln2_hi has 32 significant bits, so x - k ln2_hi is exact; r is rounded once).
+// With Full, x is first clamped to [-746, 710] (a NaN passes through) and 2^k applied as 2^k1 2^(k - k1),
+// both normal, so that a subnormal result is rounded once and an overflow gives inf; without, |x| <= 708
+// only.
 template <bool Full>
 inline d4 exp_eval(d4 x) {
   if (Full) x = (d4)_mm256_min_pd(_mm256_set1_pd(710.0), _mm256_max_pd(_mm256_set1_pd(-746.0), (__m256d)x));

@@ -217,7 +217,10 @@ TEST_CASE("backends: an AVX2 path's results do not depend on which paths share i
     for (std::int64_t k : {1, 3, 4, 7, 8, 15}) {
       CAPTURE(k);
       Paths b = a;
-      for (std::size_t i = 0; i < b.pnl.size(); ++i) b.pnl[i] = b.cost[i] = b.jump_pnl[i] = -1.0, b.trades[i] = b.jumps[i] = 12345;
+      for (std::size_t i = 0; i < b.pnl.size(); ++i) {
+        b.pnl[i] = b.cost[i] = b.jump_pnl[i] = -1.0;
+        b.trades[i] = b.jumps[i] = 12345;
+      }
       std::vector<double> tsh(b.pnl.size()), tno(b.pnl.size());
       for (const Pass& pass : make_passes(plan.job, kMaxCellsPerPassCpu)) {
         const PathGroup& g = plan.job.groups[pass.group];

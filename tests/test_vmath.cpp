@@ -72,7 +72,8 @@ TEST_CASE("vmath: AVX2 exp within 1 ulp of long double, libm's values outside it
   // Down to underflow (subnormal results, the slow path): within one subnormal spacing of libm's.
   double sub = 0.0;
   for (std::size_t i = 0; i < x.size(); ++i)
-    if (x[i] < -708.4) sub = std::max(sub, std::fabs(y[i] - std::exp(x[i])) / std::numeric_limits<double>::denorm_min());
+    if (x[i] < -708.4)
+      sub = std::max(sub, std::fabs(y[i] - std::exp(x[i])) / std::numeric_limits<double>::denorm_min());
   CHECK(sub <= 1.0);
   // Outside |x| <= 708 lane by lane: subnormal results, underflow to 0, overflow, infinities, NaN.
   const double inf = std::numeric_limits<double>::infinity();
@@ -92,11 +93,13 @@ TEST_CASE("vmath: AVX2 exp within 1 ulp of long double, libm's values outside it
 TEST_CASE("vmath: AVX2 sin and cos of 2 pi u within 2.5 ulp and 2.5e-16 of long double") {
   if (!have_avx2()) return;
   std::vector<double> u;
-  for (long i = 0; i <= 2'000'000; ++i) u.push_back(static_cast<double>(i) / 2'000'000.0);  // dense, quadrant edges
+  for (long i = 0; i <= 2'000'000; ++i) u.push_back(static_cast<double>(i) / 2'000'000.0);  // dense, the edges
   std::mt19937_64 rng(5);
-  for (int i = 0; i < 2'000'000; ++i) u.push_back((static_cast<double>(rng() >> 12) + 0.5) * 0x1.0p-52);  // uniform_open's
-  for (double v : {0x1.0p-53, 1.0 - 0x1.0p-53, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1e-300, 1e-9}) u.push_back(v);
-  for (double v : {-0.3, -7.25, 3.7, 1e6 + 0.1, 0x1.0p50 + 0.25, 0x1.0p52 + 1.0, 1e300}) u.push_back(v);  // any finite u
+  for (int i = 0; i < 2'000'000; ++i)  // uniform_open's values
+    u.push_back((static_cast<double>(rng() >> 12) + 0.5) * 0x1.0p-52);
+  for (double v : {0x1.0p-53, 1.0 - 0x1.0p-53, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1e-300, 1e-9})
+    u.push_back(v);
+  for (double v : {-0.3, -7.25, 3.7, 1e6 + 0.1, 0x1.0p50 + 0.25, 0x1.0p52 + 1.0, 1e300}) u.push_back(v);  // any u
   std::vector<double> s(u.size()), c(u.size());
   test::avx2_sincos_2pi(u.data(), s.data(), c.data(), static_cast<long>(u.size()));
   double ulp_s = 0.0, ulp_c = 0.0, abs_err = 0.0, abs_libm = 0.0, at_s = 0.0, at_c = 0.0;
@@ -110,8 +113,9 @@ TEST_CASE("vmath: AVX2 sin and cos of 2 pi u within 2.5 ulp and 2.5e-16 of long 
     if (u[i] > 0.0 && u[i] < 1.0)  // the scalar loop's sin(2 pi u): the rounded product costs up to 7e-16
       abs_libm = std::max(abs_libm, static_cast<double>(std::fabs(std::sin(kTwoPi * u[i]) - rs)));
   }
-  MESSAGE("sin(2 pi u): max " << ulp_s << " ulp at u = " << at_s << "; cos: " << ulp_c << " ulp at u = " << at_c << "; max abs error " << abs_err
-                              << " (libm on 2 pi u, the scalar loop: " << abs_libm << ")");
+  MESSAGE("sin(2 pi u): max " << ulp_s << " ulp at u = " << at_s << "; cos: " << ulp_c << " ulp at u = " << at_c
+                              << "; max abs error " << abs_err << " (libm on 2 pi u, the scalar loop: " << abs_libm
+                              << ")");
   CHECK(ulp_s <= 2.5);
   CHECK(ulp_c <= 2.5);
   CHECK(abs_err <= 2.5e-16);

@@ -74,7 +74,8 @@ long lookahead_mismatches(std::uint64_t seed, std::uint64_t path0, int steps, do
 }  // namespace
 
 long avx2_lookahead_mismatches(int lanes, std::uint64_t seed, std::uint64_t path0, int steps, double* z0) {
-  return lanes == 8 ? lookahead_mismatches<d8>(seed, path0, steps, z0) : lookahead_mismatches<d16>(seed, path0, steps, z0);
+  return lanes == 8 ? lookahead_mismatches<d8>(seed, path0, steps, z0)
+                    : lookahead_mismatches<d16>(seed, path0, steps, z0);
 }
 
 }  // namespace hl::test
