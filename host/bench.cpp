@@ -51,14 +51,24 @@ int run_bench(const BenchOptions& o, std::ostream& out) {
 
   BackendOptions bo;
   bo.threads = o.threads;
+  bo.chunk = o.chunk;
+  RunOptions ro;
+  ro.backend = backend;
+  ro.threads = o.threads;
+  ro.chunk = o.chunk;
+  // Without --stats each chunk reaches the host (as in a run) and is dropped: memory stays at one chunk
+  // whatever the number of paths and cells. With --stats it is reduced as `run` reduces it.
+  const ChunkSink drop = [](std::int64_t, std::int64_t, const SimOutput&) {};
+  const PreparedRun prepared = o.stats ? prepare_run(s, ro) : PreparedRun{backend, plan};
   std::vector<double> secs;
   for (int r = 0; r < o.repeat; ++r) {
-    SimOutput raw;
     const auto t0 = std::chrono::steady_clock::now();
-    if (gpu)
-      simulate_cuda(plan.job, bo, raw);
+    if (o.stats)
+      execute_run(s, prepared, ro, nullptr);
+    else if (gpu)
+      simulate_cuda(plan.job, bo, drop);
     else
-      simulate_cpu(plan.job, bo, raw);
+      simulate_cpu(plan.job, bo, drop);
     secs.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   std::vector<double> sorted = secs;
@@ -68,6 +78,9 @@ int run_bench(const BenchOptions& o, std::ostream& out) {
   const std::string device = gpu ? cuda_device_name(0)
                                  : fmt::format("{} ({} threads, {})", cpu_model_name(), cpu_threads(o.threads),
                                                cpu_simd());
+  const std::string scope = o.stats ? fmt::format("simulate, hedge and statistics ({} quantiles)",
+                                                 prepared.method == QuantileMethod::exact ? "exact" : "sketch")
+                                   : std::string("simulate and hedge only");
   char date[32];
   const std::time_t now = std::time(nullptr);
   std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
@@ -75,15 +88,14 @@ int run_bench(const BenchOptions& o, std::ostream& out) {
     out << fmt::format(
         "{{\"tool\": \"hedgelab bench\", \"date\": \"{}\", \"version\": \"{}\", \"commit\": \"{}\", \"backend\": "
         "\"{}\", \"device\": \"{}\", \"precision\": \"{}\", \"model\": \"{}\", \"workload\": \"{} {} paths x {} steps, {} cell(s) "
-        "({} rebalance counts x {} cost levels), kernel only\", \"paths\": {}, \"steps\": {}, \"cells\": {}, "
+        "({} rebalance counts x {} cost levels), {}\", \"scope\": \"{}\", \"paths\": {}, \"steps\": {}, \"cells\": {}, "
         "\"repeat\": {}, \"best_s\": {:.6f}, \"median_s\": {:.6f}, \"path_steps_per_s\": {:.4e}}}\n",
         date, HEDGELAB_VERSION, HEDGELAB_GIT_COMMIT, backend, device, s.precision, o.model, o.model, paths, steps, o.cells * o.costs, o.cells,
-        o.costs, paths, steps, o.cells * o.costs, o.repeat, best, median, work / best);
+        o.costs, scope, o.stats ? "stats" : "kernel", paths, steps, o.cells * o.costs, o.repeat, best, median, work / best);
   } else {
     out << fmt::format("hedgelab bench: {} [{}], {}, commit {}\n", backend, device, s.precision, HEDGELAB_GIT_COMMIT);
-    out << fmt::format("{} {} paths x {} steps, {} cell(s) ({} rebalance counts x {} cost levels), simulate + "
-                       "hedge only, {} runs\n",
-                       o.model, paths, steps, o.cells * o.costs, o.cells, o.costs, o.repeat);
+    out << fmt::format("{} {} paths x {} steps, {} cell(s) ({} rebalance counts x {} cost levels), {}, {} runs\n",
+                       o.model, paths, steps, o.cells * o.costs, o.cells, o.costs, scope, o.repeat);
     out << fmt::format("best {:.4f} s, median {:.4f} s: {:.3e} path-steps/s (best)\n", best, median, work / best);
   }
   return 0;

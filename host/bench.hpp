@@ -15,10 +15,13 @@ struct BenchOptions {
   int repeat = 3;
   std::string model = "gbm";  // market.model of the simulated paths (Black-Scholes hedger in every case)
   std::string precision = "fp64";  // study.precision
+  std::int64_t chunk = 0;          // paths per chunk (0: the backend's default)
+  bool stats = false;              // also reduce the statistics, as `run` does
   bool json = false;
 };
 
-// Times the simulate-and-hedge step alone (no statistics, no I/O) for GBM paths hedging an
+// Times the simulate-and-hedge step (chunk by chunk, each chunk brought to the host and dropped; with
+// stats also the streamed statistics of `run`; never any file I/O) for paths of a model hedging an
 // at-the-money call, and prints path-steps per second (paths x steps / seconds).
 int run_bench(const BenchOptions& opt, std::ostream& out);
 

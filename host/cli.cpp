@@ -206,6 +206,9 @@ int hedgelab_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   bench->add_option("--model", bench_opt.model, "path model: gbm | merton | kou | heston | regime")
       ->capture_default_str();
   bench->add_option("--precision", bench_opt.precision, "fp64 | fp32 | mixed")->capture_default_str();
+  bench->add_option("--chunk-size", bench_opt.chunk, "paths simulated at a time (default: about 512 MB of results)")
+      ->check(kWholeNumber);
+  bench->add_flag("--stats", bench_opt.stats, "also time the statistics (moments, quantiles, histograms), as run does");
   bench->add_flag("--json", bench_opt.json, "one JSON record per run");
   std::string table_file, table_output;
   TableOptions table_opt;

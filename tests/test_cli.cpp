@@ -122,3 +122,30 @@ TEST_CASE("cli: info names the version and the backends") {
   CHECK(r.out.find("hedgelab 0.1.0") != std::string::npos);
   CHECK(r.out.find("backends: cpu") != std::string::npos);
 }
+
+TEST_CASE("cli: bench times the kernel alone and with the statistics, in chunks, and refuses bad options") {
+  // 4 cells over 3 chunks (the last one short): one JSON record per run, with the work it timed.
+  for (const char* stats : {"", "--stats"}) {
+    CAPTURE(stats);
+    std::vector<std::string> args = {"bench", "--backend", "cpu", "--paths", "10000", "--steps", "12", "--cells", "2",
+                                     "--costs", "2", "--repeat", "1", "--chunk-size", "4096", "--json"};
+    if (*stats) args.push_back(stats);
+    const CliRun r = cli(args);
+    REQUIRE(r.code == 0);
+    CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 1);
+    CHECK(r.out.find("\"cells\": 4") != std::string::npos);
+    CHECK(r.out.find("\"paths\": 10000") != std::string::npos);
+    CHECK(r.out.find(*stats ? "\"scope\": \"stats\"" : "\"scope\": \"kernel\"") != std::string::npos);
+    CHECK(r.out.find("\"path_steps_per_s\": ") != std::string::npos);
+    CHECK(r.out.find("nan") == std::string::npos);
+  }
+  const CliRun m = cli({"bench", "--backend", "cpu", "--paths", "1000", "--model", "sabr"});
+  CHECK(m.code == 2);
+  CHECK(m.err.find("--model") != std::string::npos);
+  const CliRun c = cli({"bench", "--backend", "cpu", "--paths", "1000", "--steps", "7", "--cells", "3"});
+  CHECK(c.code == 2);
+  CHECK(c.err.find("--cells") != std::string::npos);
+  const CliRun p = cli({"bench", "--backend", "cpu", "--paths", "1000", "--precision", "fp16"});
+  CHECK(p.code == 2);
+  CHECK(p.err.find("precision") != std::string::npos);
+}
