@@ -22,6 +22,9 @@ int run_bench(const BenchOptions& o, std::ostream& out) {
   if (o.cells < 1) throw InputError("--cells: must be >= 1");
   if (o.repeat < 1) throw InputError("--repeat: must be >= 1");
   if (o.costs < 1) throw InputError("--costs: must be >= 1");
+  const auto& precisions = precision_names();
+  if (std::find(precisions.begin(), precisions.end(), o.precision) == precisions.end())
+    throw InputError(fmt::format("--precision: must be {}, got '{}'", fmt::join(precisions, ", "), o.precision));
   std::vector<double> costs;
   for (int k = 0; k < o.costs; ++k) costs.push_back(0.0005 * k);
 
