@@ -55,10 +55,12 @@ int run_bench(const BenchOptions& o, std::ostream& out) {
   BackendOptions bo;
   bo.threads = o.threads;
   bo.chunk = o.chunk;
+  bo.pass_cells = o.pass_cells;
   RunOptions ro;
   ro.backend = backend;
   ro.threads = o.threads;
   ro.chunk = o.chunk;
+  ro.pass_cells = o.pass_cells;
   // Without --stats each chunk reaches the host (as in a run) and is dropped: memory stays at one chunk
   // whatever the number of paths and cells. With --stats it is reduced as `run` reduces it.
   const ChunkSink drop = [](std::int64_t, std::int64_t, const SimOutput&) {};
@@ -91,10 +93,10 @@ int run_bench(const BenchOptions& o, std::ostream& out) {
     out << fmt::format(
         "{{\"tool\": \"hedgelab bench\", \"date\": \"{}\", \"version\": \"{}\", \"commit\": \"{}\", \"backend\": "
         "\"{}\", \"device\": \"{}\", \"precision\": \"{}\", \"model\": \"{}\", \"workload\": \"{} {} paths x {} steps, {} cell(s) "
-        "({} rebalance counts x {} cost levels), {}\", \"scope\": \"{}\", \"paths\": {}, \"steps\": {}, \"cells\": {}, "
+        "({} rebalance counts x {} cost levels), {}\", \"scope\": \"{}\", \"pass_cells\": {}, \"paths\": {}, \"steps\": {}, \"cells\": {}, "
         "\"repeat\": {}, \"best_s\": {:.6f}, \"median_s\": {:.6f}, \"path_steps_per_s\": {:.4e}}}\n",
         date, HEDGELAB_VERSION, HEDGELAB_GIT_COMMIT, backend, device, s.precision, o.model, o.model, paths, steps, o.cells * o.costs, o.cells,
-        o.costs, scope, o.stats ? "stats" : "kernel", paths, steps, o.cells * o.costs, o.repeat, best, median, work / best);
+        o.costs, scope, o.stats ? "stats" : "kernel", pass_cells(bo, gpu), paths, steps, o.cells * o.costs, o.repeat, best, median, work / best);
   } else {
     out << fmt::format("hedgelab bench: {} [{}], {}, commit {}\n", backend, device, s.precision, HEDGELAB_GIT_COMMIT);
     out << fmt::format("{} {} paths x {} steps, {} cell(s) ({} rebalance counts x {} cost levels), {}, {} runs\n",

@@ -16,6 +16,7 @@ struct BenchOptions {
   std::string model = "gbm";  // market.model of the simulated paths (Black-Scholes hedger in every case)
   std::string precision = "fp64";  // study.precision
   std::int64_t chunk = 0;          // paths per chunk (0: the backend's default)
+  int pass_cells = 0;              // cells per simulation of a path (0: the backend's default)
   bool stats = false;              // also reduce the statistics, as `run` does
   bool json = false;
 };

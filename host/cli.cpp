@@ -75,8 +75,8 @@ struct StopSignals {
 };
 
 int cmd_run(const std::string& experiment, std::string output, const std::vector<std::string>& sets,
-            const std::string& backend, int threads, std::int64_t batch, std::int64_t chunk, bool quiet,
-            std::ostream& out) {
+            const std::string& backend, int threads, std::int64_t batch, std::int64_t chunk, int pass_cells,
+            bool quiet, std::ostream& out) {
   Study study = load_study(experiment, sets);
   if (output.empty()) output = "results/" + study.name + ".h5";
   RunOptions opt;
@@ -84,6 +84,7 @@ int cmd_run(const std::string& experiment, std::string output, const std::vector
   opt.threads = threads;
   opt.batch = batch;
   opt.chunk = chunk;
+  opt.pass_cells = pass_cells;
   // Every check that needs no simulation runs first; only then may the output directory be created.
   PreparedRun prepared = prepare_run(study, opt);
   check_output_path(output);
@@ -150,6 +151,17 @@ const CLI::Validator kWholeNumber(
     },
     "N>=0");
 
+// --pass-cells: 1 to kMaxCellsPerPassCpu.
+const CLI::Validator kPassCells(
+    [](std::string& v) {
+      const bool digits = !v.empty() && v.find_first_not_of("0123456789") == std::string::npos && v.size() < 4;
+      const int k = digits ? std::stoi(v) : 0;
+      return k >= 1 && k <= kMaxCellsPerPassCpu
+                 ? std::string()
+                 : "must be a whole number from 1 to " + std::to_string(kMaxCellsPerPassCpu) + ", got " + v;
+    },
+    "1..64");
+
 }  // namespace
 
 int hedgelab_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
@@ -161,6 +173,7 @@ int hedgelab_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   std::vector<std::string> sets;
   int threads = 0;
   std::int64_t batch = 0, chunk = 0;
+  int pass_cells = 0;
   bool quiet = false;
   CLI::App* run = app.add_subcommand("run", "run an experiment and write its HDF5 results");
   run->add_option("experiment", experiment, "experiment TOML file")->required();
@@ -178,6 +191,10 @@ int hedgelab_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   run->add_option("--chunk-size", chunk,
                   "paths simulated and reduced at a time: bounds memory (results do not depend on it)")
       ->check(kWholeNumber);
+  run->add_option("--pass-cells", pass_cells,
+                  "cells hedged on one simulation of a path (default: 16 on cuda, 64 on cpu; results do not "
+                  "depend on it)")
+      ->check(kPassCells);
   run->add_flag("-q,--quiet", quiet, "print only errors");
   CLI::App* info = app.add_subcommand("info", "version, backends built in, devices seen");
   std::int64_t trace_path_index = 0, trace_cell = 0;
@@ -208,6 +225,9 @@ int hedgelab_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   bench->add_option("--precision", bench_opt.precision, "fp64 | fp32 | mixed")->capture_default_str();
   bench->add_option("--chunk-size", bench_opt.chunk, "paths simulated at a time (default: about 512 MB of results)")
       ->check(kWholeNumber);
+  bench->add_option("--pass-cells", bench_opt.pass_cells,
+                    "cells hedged on one simulation of a path (default: 16 on cuda, 64 on cpu)")
+      ->check(kPassCells);
   bench->add_flag("--stats", bench_opt.stats, "also time the statistics (moments, quantiles, histograms), as run does");
   bench->add_flag("--json", bench_opt.json, "one JSON record per run");
   std::string table_file, table_output;
@@ -238,7 +258,7 @@ int hedgelab_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
     if (bench->parsed()) return run_bench(bench_opt, out);
     if (table->parsed()) return cmd_table(table_file, table_opt, table_output, out);
     if (trace->parsed()) return cmd_trace(experiment, sets, trace_path_index, trace_cell, trace_csv, out);
-    return cmd_run(experiment, output, sets, backend, threads, batch, chunk, quiet, out);
+    return cmd_run(experiment, output, sets, backend, threads, batch, chunk, pass_cells, quiet, out);
   } catch (const InputError& e) {
     err << "error: " << e.what() << "\n";
     return 2;

@@ -145,6 +145,7 @@ RunResult execute_run(const Study& study, PreparedRun prepared, const RunOptions
   bo.threads = opt.threads;
   bo.batch = opt.batch;
   bo.chunk = opt.chunk;
+  bo.pass_cells = opt.pass_cells;
   bo.stop = opt.stop;
   if (opt.progress) bo.progress = [&](std::int64_t done) { opt.progress(done, study.paths); };
   // Each chunk is reduced as it comes, and copied into raw when asked for.

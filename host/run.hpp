@@ -22,6 +22,7 @@ struct RunOptions {
   int threads = 0;                // CPU threads; 0 = all
   std::int64_t batch = 0;         // paths per work item; 0 = backend default
   std::int64_t chunk = 0;         // paths per chunk (memory and reduction unit); 0 = backend default
+  int pass_cells = 0;             // cells per simulation of a path (BackendOptions); 0 = backend default
   std::function<void(std::int64_t done, std::int64_t total)> progress;
   const std::atomic<bool>* stop = nullptr;  // set from a signal handler: the run throws Interrupted
 };

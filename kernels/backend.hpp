@@ -116,12 +116,19 @@ struct BackendOptions {
   int threads = 0;          // CPU worker threads; 0 = all hardware threads
   std::int64_t batch = 0;   // paths per work item (CPU) or kernel launch (CUDA); 0 = backend default
   std::int64_t chunk = 0;   // paths per chunk handed to the sink; 0 = default_chunk(); see chunk_paths()
+  int pass_cells = 0;       // cells hedged on one simulation of a path, 1 to kMaxCellsPerPassCpu; 0 = the
+                            // backend's default (pass_cells()). Results do not depend on it.
   std::function<void(std::int64_t paths_done)> progress;  // called on the calling thread
   // When set (Ctrl-C), no further batch or chunk starts and the backend returns early, without handing
   // the unfinished chunk to the sink; its output is then incomplete and must be discarded
   // (execute_run throws Interrupted).
   const std::atomic<bool>* stop = nullptr;
 };
+
+// Cells per pass for a backend: opt.pass_cells, or kMaxCellsPerPass on CUDA (16: the kernel whose
+// per-cell arrays are sized for 16; above 16 a kernel sized for kMaxCellsPerPassCpu runs) and
+// kMaxCellsPerPassCpu on the CPU. std::invalid_argument outside 0 to kMaxCellsPerPassCpu.
+int pass_cells(const BackendOptions& opt, bool cuda);
 
 // The default chunk: about kChunkBytes of SimOutput (cells x sim_bytes_per_path per path), a multiple of
 // kStatBlock, at least one block.

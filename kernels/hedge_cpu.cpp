@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
+#include <string>
 #include <thread>
 
 #include "kernels/backend.hpp"
@@ -92,6 +94,14 @@ int cpu_threads(int requested) {
   return n > 0 ? static_cast<int>(n) : 1;
 }
 
+int pass_cells(const BackendOptions& opt, bool cuda) {
+  if (opt.pass_cells < 0 || opt.pass_cells > kMaxCellsPerPassCpu)
+    throw std::invalid_argument("--pass-cells: must be between 1 and " + std::to_string(kMaxCellsPerPassCpu) +
+                                ", got " + std::to_string(opt.pass_cells));
+  if (opt.pass_cells > 0) return opt.pass_cells;
+  return cuda ? kMaxCellsPerPass : kMaxCellsPerPassCpu;
+}
+
 std::int64_t default_chunk(std::size_t cells, bool jumps) {
   const double per_path = static_cast<double>(std::max<std::size_t>(cells, 1) * sim_bytes_per_path(jumps));
   const std::int64_t blocks = static_cast<std::int64_t>(kChunkBytes / per_path) / kStatBlock;
@@ -114,7 +124,7 @@ void run_cpu(const SimJob& job, const BackendOptions& opt, const ChunkSink* sink
   for (const PathGroup& g : job.groups) params.push_back(host_params(g));
   const std::int64_t n = job.paths;
   const std::size_t ncells = job.cells.size();
-  const std::vector<Pass> passes = make_passes(job, kMaxCellsPerPassCpu);
+  const std::vector<Pass> passes = make_passes(job, pass_cells(opt, false));
   const HedgePathsFn paths_fn = cpu_paths_fn(job.precision);
   const std::int64_t chunk = chunk_paths(job, opt.chunk);
   const std::int64_t batch = opt.batch > 0 ? opt.batch : 4096;

@@ -23,33 +23,41 @@ void cuda_check(cudaError_t e, const char* what, const char* file, int line) {
 }
 #define HL_CUDA(call) cuda_check((call), #call, __FILE__, __LINE__)
 
+// The cells of a pass, by value in the kernel's parameters: 16 x 128 bytes, or 64 x 128 = 8 KiB for the
+// wide kernel (kernel parameters may take up to 32 KiB since CUDA 12.1 on Volta and newer).
+template <int MaxCells>
 struct CellPass {
-  CellParams c[kMaxCellsPerPass];
+  CellParams c[MaxCells];
 };
 
 // __grid_constant__: the parameters are read in place, not copied to each thread's stack.
-// R: the path's lane (double, or float for fp32 and mixed); A: the accumulators' (double for mixed).
-// Paths [path0, path0 + npaths) of one pass; out holds the pass' rows of the chunk buffer (out.first =
-// the chunk's first path).
-template <class R, class A>
-__global__ void hedge_kernel(const __grid_constant__ PathParams P, const __grid_constant__ CellPass pass, int ncells,
-                             double short_gamma, std::int64_t path0, std::int64_t npaths, PathArrays out) {
+// R: the path's lane (double, or float for fp32 and mixed); A: the accumulators' (double for mixed);
+// MaxCells: the size of the per-cell arrays (kMaxCellsPerPass, or kMaxCellsPerPassCpu for passes of
+// more cells: each path is then simulated once for up to 64 cells, at the price of larger per-thread
+// arrays in local memory). Paths [path0, path0 + npaths) of one pass; out holds the pass' rows of the
+// chunk buffer (out.first = the chunk's first path).
+template <class R, class A, int MaxCells>
+__global__ void hedge_kernel(const __grid_constant__ PathParams P, const __grid_constant__ CellPass<MaxCells> pass,
+                             int ncells, double short_gamma, std::int64_t path0, std::int64_t npaths,
+                             PathArrays out) {
   const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= npaths) return;
   const std::uint64_t path = static_cast<std::uint64_t>(path0 + i);
   PhiloxNormalsT<R, std::uint32_t> z{P.seed, static_cast<std::uint32_t>(path), static_cast<std::uint32_t>(path >> 32),
                                      R(0)};
-  PathOutT<A> po[kMaxCellsPerPass];
-  hedge_path<R, PhiloxNormalsT<R, std::uint32_t>, NoLedger, kMaxCellsPerPass, A>(P, pass.c, ncells, z, po, NoLedger{},
-                                                                                 short_gamma);
+  PathOutT<A> po[MaxCells];
+  hedge_path<R, PhiloxNormalsT<R, std::uint32_t>, NoLedger, MaxCells, A>(P, pass.c, ncells, z, po, NoLedger{},
+                                                                         short_gamma);
   for (int c = 0; c < ncells; ++c) store_path(out, c, path0 + i, to_double(po[c]));
 }
 
-using KernelFn = void (*)(PathParams, CellPass, int, double, std::int64_t, std::int64_t, PathArrays);
-KernelFn kernel_for(int precision) {
-  if (precision == kPrecisionFp32) return hedge_kernel<float, float>;
-  if (precision == kPrecisionMixed) return hedge_kernel<float, double>;
-  return hedge_kernel<double, double>;
+template <int MaxCells>
+using KernelFn = void (*)(PathParams, CellPass<MaxCells>, int, double, std::int64_t, std::int64_t, PathArrays);
+template <int MaxCells>
+KernelFn<MaxCells> kernel_for(int precision) {
+  if (precision == kPrecisionFp32) return hedge_kernel<float, float, MaxCells>;
+  if (precision == kPrecisionMixed) return hedge_kernel<float, double, MaxCells>;
+  return hedge_kernel<double, double, MaxCells>;
 }
 
 template <class T>
@@ -128,12 +136,20 @@ void run_cuda(const SimJob& job, const BackendOptions& opt, const ChunkSink* sin
     set_float_tables(P, g, float_tables.back()->p);
     params.push_back(P);
   }
-  std::vector<CellPass> cell_passes;
-  const std::vector<Pass> passes = make_passes(job, kMaxCellsPerPass);
+  // Passes of up to 16 cells run the narrow kernel, wider ones the wide kernel (pass_cells()).
+  const int width = pass_cells(opt, true);
+  const bool wide = width > kMaxCellsPerPass;
+  const std::vector<Pass> passes = make_passes(job, width);
+  std::vector<CellPass<kMaxCellsPerPass>> narrow_passes;
+  std::vector<CellPass<kMaxCellsPerPassCpu>> wide_passes;
   for (const Pass& p : passes) {
-    CellPass cp{};
-    std::copy(p.cells.begin(), p.cells.end(), cp.c);
-    cell_passes.push_back(cp);
+    if (wide) {
+      wide_passes.emplace_back();
+      std::copy(p.cells.begin(), p.cells.end(), wide_passes.back().c);
+    } else {
+      narrow_passes.emplace_back();
+      std::copy(p.cells.begin(), p.cells.end(), narrow_passes.back().c);
+    }
   }
   // Paths per chunk: the requested (or default) chunk, lowered to what half the free device memory holds
   // (sim_bytes_per_path per path and cell, every cell), in whole statistics blocks.
@@ -152,7 +168,8 @@ void run_cuda(const SimJob& job, const BackendOptions& opt, const ChunkSink* sin
   const std::int64_t batch = opt.batch > 0 ? opt.batch : cap;  // paths per kernel launch
   auto stopped = [&] { return opt.stop && opt.stop->load(); };
 
-  const KernelFn kernel = kernel_for(job.precision);
+  const KernelFn<kMaxCellsPerPass> narrow_kernel = kernel_for<kMaxCellsPerPass>(job.precision);
+  const KernelFn<kMaxCellsPerPassCpu> wide_kernel = kernel_for<kMaxCellsPerPassCpu>(job.precision);
   // Queues the kernels of chunk [p0, p1): every pass, in launches of at most `batch` paths.
   auto launch = [&](std::int64_t p0, std::int64_t p1) {
     const std::int64_t m = p1 - p0;
@@ -165,8 +182,11 @@ void run_cuda(const SimJob& job, const BackendOptions& opt, const ChunkSink* sin
         const std::int64_t q = std::min(batch, p1 - q0);
         const int threads = 128;
         const unsigned blocks = static_cast<unsigned>((q + threads - 1) / threads);
-        kernel<<<blocks, threads>>>(params[pass.group], cell_passes[k], pass.count, job.groups[pass.group].short_gamma,
-                                    q0, q, dout);
+        const double gamma = job.groups[pass.group].short_gamma;
+        if (wide)
+          wide_kernel<<<blocks, threads>>>(params[pass.group], wide_passes[k], pass.count, gamma, q0, q, dout);
+        else
+          narrow_kernel<<<blocks, threads>>>(params[pass.group], narrow_passes[k], pass.count, gamma, q0, q, dout);
         HL_CUDA(cudaGetLastError());
       }
     }

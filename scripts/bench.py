@@ -131,10 +131,13 @@ def main():
             # 48 cells, against the one cell of the same size measured just above (the chunks reach the
             # host and are dropped, so memory stays at one chunk).
             ref = one.get("fp64")
-            for rec in bench(b, *canon, "--cells", "8", "--costs", "6", repeat=rep):
-                if ref:
-                    rec["multiple_of_one_cell"] = round(rec["best_s"] / ref["best_s"], 2)
-                records.append(rec)
+            # On CUDA both pass widths: 3 passes of the 16-cell kernel (the default), and one pass of the
+            # wide kernel (--pass-cells 64), which simulates each path once for all 48 cells.
+            for width in (["--pass-cells", "16"], ["--pass-cells", "64"]) if b == "cuda" else ([],):
+                for rec in bench(b, *canon, "--cells", "8", "--costs", "6", *width, repeat=rep):
+                    if ref:
+                        rec["multiple_of_one_cell"] = round(rec["best_s"] / ref["best_s"], 2)
+                    records.append(rec)
             # The same two with the streamed statistics of `run` (exact quantiles for one cell, the sketch
             # for 48), so that the end-to-end cost of a study is on record too.
             for cells in (["--cells", "1"], ["--cells", "8", "--costs", "6"]):

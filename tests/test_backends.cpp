@@ -244,3 +244,40 @@ TEST_CASE("backends: an AVX2 path's results do not depend on which paths share i
     }
   }
 }
+
+TEST_CASE("backends: --pass-cells changes nothing but speed: the same bits for 1, 7, 16 and 64 cells per pass") {
+  // 2 path groups x 96 cells (every policy, three cost levels, two lot sizes): passes of 1 cell (each
+  // path simulated 192 times), of 7 (passes that split trade and volatility groups), 16 (CUDA's default)
+  // and 64 (the CPU's), in every precision.
+  Study all = every_policy(200);
+  hl::test::set_axis(all, "market.volatility", {0.2, 0.3});
+  hl::test::set_axis(all, "costs.proportional", {0.001, 0.002, 0.004});
+  hl::test::set_axis(all, "costs.fixed", {0.0});
+  hl::test::set_axis(all, "costs.lot", {0.0, 0.25});
+  all.steps = 42;
+  REQUIRE(cell_count(all) == 2 * 8 * 3 * 2 * 2);
+  for (const char* precision : {"fp64", "fp32", "mixed"}) {
+    CAPTURE(precision);
+    all.precision = precision;
+    RunOptions o;
+    o.backend = "cpu";
+    SimOutput ref;
+    const RunResult r0 = run_study(all, o, &ref);
+    for (int width : {1, 7, 16, 64}) {
+      CAPTURE(width);
+      o.pass_cells = width;
+      SimOutput raw;
+      const RunResult r = run_study(all, o, &raw);
+      CHECK(std::memcmp(raw.pnl.data(), ref.pnl.data(), ref.pnl.size() * sizeof(double)) == 0);
+      CHECK(std::memcmp(raw.cost.data(), ref.cost.data(), ref.cost.size() * sizeof(double)) == 0);
+      CHECK(std::memcmp(raw.turnover_notional.data(), ref.turnover_notional.data(),
+                        ref.turnover_notional.size() * sizeof(double)) == 0);
+      CHECK(raw.trades == ref.trades);
+      for (std::size_t c = 0; c < r.cells.size(); ++c) CHECK(r.cells[c].std == r0.cells[c].std);
+    }
+  }
+  RunOptions bad;
+  bad.backend = "cpu";
+  bad.pass_cells = kMaxCellsPerPassCpu + 1;
+  CHECK_THROWS_AS(run_study(all, bad), std::invalid_argument);
+}

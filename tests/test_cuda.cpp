@@ -211,3 +211,30 @@ int main(int argc, char** argv) {
   doctest::Context ctx(argc, argv);
   return ctx.run();
 }
+
+TEST_CASE("cuda: the wide kernel (up to 64 cells per pass) gives the same bits as passes of 16 and of 5") {
+  // 48 cells (8 rebalance counts x 6 costs, the benchmark's sweep) in one pass of the wide kernel, in
+  // 3 passes of 16 and in 10 of at most 5, in every precision.
+  for (const char* precision : {"fp64", "fp32", "mixed"}) {
+    CAPTURE(precision);
+    const Study s = load_study(hl::test::source_path("experiments/derman_kamal.toml"),
+                               {"study.paths=20000", "market.steps=252",
+                                "hedge.rebalances=[252, 126, 84, 63, 42, 36, 28, 21]",
+                                "costs.proportional=[0.0, 0.0005, 0.001, 0.0015, 0.002, 0.0025]",
+                                std::string("study.precision=\"") + precision + "\""});
+    RunOptions o;
+    o.backend = "cuda";
+    SimOutput ref;
+    run_study(s, o, &ref);
+    REQUIRE(ref.pnl.size() == 48u * 20000u);
+    for (int width : {5, 48, 64}) {
+      CAPTURE(width);
+      o.pass_cells = width;
+      SimOutput raw;
+      run_study(s, o, &raw);
+      CHECK(std::memcmp(raw.pnl.data(), ref.pnl.data(), ref.pnl.size() * sizeof(double)) == 0);
+      CHECK(std::memcmp(raw.cost.data(), ref.cost.data(), ref.cost.size() * sizeof(double)) == 0);
+      CHECK(raw.trades == ref.trades);
+    }
+  }
+}
