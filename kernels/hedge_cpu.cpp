@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -141,12 +143,14 @@ void run_cpu(const SimJob& job, const BackendOptions& opt, const ChunkSink* sink
 
     const std::int64_t nbatches = (m + batch - 1) / batch;
     std::atomic<std::int64_t> next_batch{0}, done{0};
-    auto worker = [&] {
+    // The reporting thread waits on `finished` for the workers, so that a chunk ends when its last batch
+    // does, not at the reporter's next 100 ms tick.
+    std::mutex mu;
+    std::condition_variable finished;
+    int running = 0;
+    auto work = [&] {
       for (std::int64_t b; (b = next_batch.fetch_add(1)) < nbatches;) {
-        if (stopped()) {
-          done.store(m);  // releases the reporting thread
-          return;
-        }
+        if (stopped()) return;
         const std::int64_t q0 = p0 + b * batch, q1 = std::min(p1, q0 + batch);
         for (const Pass& pass : passes) {
           if (stopped()) break;  // the batch is abandoned; the run throws
@@ -165,18 +169,23 @@ void run_cpu(const SimJob& job, const BackendOptions& opt, const ChunkSink* sink
         done.fetch_add(q1 - q0);
       }
     };
+    auto worker = [&] {
+      work();
+      const std::lock_guard<std::mutex> lock(mu);
+      if (--running == 0) finished.notify_one();
+    };
     const int nthreads = static_cast<int>(std::min<std::int64_t>(cpu_threads(opt.threads), nbatches));
     // With a progress callback the calling thread only reports; otherwise it is one of the workers.
     const bool report = static_cast<bool>(opt.progress) && nthreads > 1;
+    running = report ? nthreads : nthreads - 1;
     std::vector<std::thread> pool;
     for (int t = report ? 0 : 1; t < nthreads; ++t) pool.emplace_back(worker);
     if (report) {
-      while (done.load() < m) {
-        opt.progress(p0 + done.load());
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
+      std::unique_lock<std::mutex> lock(mu);
+      do opt.progress(p0 + done.load());
+      while (!finished.wait_for(lock, std::chrono::milliseconds(100), [&] { return running == 0; }));
     } else {
-      worker();
+      work();
     }
     for (auto& t : pool) t.join();
     if (stopped()) return;  // an unfinished chunk is never handed on
