@@ -82,7 +82,7 @@ int run_bench(const BenchOptions& o, std::ostream& out) {
   const double work = static_cast<double>(paths) * steps;
   const std::string device = gpu ? cuda_device_name(0)
                                  : fmt::format("{} ({} threads, {})", cpu_model_name(), cpu_threads(o.threads),
-                                               cpu_simd());
+                                               cpu_loop_name(plan.job.precision));
   const std::string scope = o.stats ? fmt::format("simulate, hedge and statistics ({} quantiles)",
                                                  prepared.method == QuantileMethod::exact ? "exact" : "sketch")
                                    : std::string("simulate and hedge only");

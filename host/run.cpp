@@ -205,7 +205,8 @@ RunResult execute_run(const Study& study, PreparedRun prepared, const RunOptions
     r.prov.threads = 0;
   } else {
     r.prov.threads = cpu_threads(opt.threads);
-    r.prov.device = fmt::format("{} ({} threads, {})", cpu_model_name(), r.prov.threads, cpu_simd());
+    r.prov.device =
+        fmt::format("{} ({} threads, {})", cpu_model_name(), r.prov.threads, cpu_loop_name(plan.job.precision));
   }
   r.prov.elapsed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;

@@ -1,6 +1,6 @@
 #pragma once
 // The CPU backend's inner loops: hedge paths [p0, p1) for one pass of cells and write each path's
-// results to out arrays laid out [cell][path] (element (c, p) at c * stride + p).
+// results to out arrays laid out [cell][path] (element (c, p) at c * stride + (p - first)).
 #include <cstdint>
 #include <vector>
 
@@ -20,10 +20,17 @@ void hedge_paths_fp32(const PathParams& P, const CellParams* cells, int ncells, 
                       std::int64_t p1, const CpuOut& out);
 void hedge_paths_mixed(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
                        std::int64_t p0, std::int64_t p1, const CpuOut& out);
-// The CPU loop of a precision (Precision): avx2 or scalar for fp64 (cpu_simd()), else the above.
+// The same on AVX2 (hedge_cpu_avx2_f32.cpp): eight paths per pass in float lanes.
+void hedge_paths_fp32_avx2(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
+                           std::int64_t p0, std::int64_t p1, const CpuOut& out);
+void hedge_paths_mixed_avx2(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
+                            std::int64_t p0, std::int64_t p1, const CpuOut& out);
+// The CPU loop of a precision (Precision): AVX2 or scalar (cpu_simd()); cpu_loop_name() names it.
 using HedgePathsFn = void (*)(const PathParams&, const CellParams*, int, double, std::int64_t, std::int64_t,
                               const CpuOut&);
 HedgePathsFn cpu_paths_fn(int precision);
+// "avx2" or "scalar" for fp64; "avx2-f32" or "scalar-f32" for fp32 and mixed.
+const char* cpu_loop_name(int precision);
 
 // One path's ledger for cell `cell` of a pass, every grid step, with the loop this CPU runs (so that
 // the final P&L is the same bits as in a full run). Columns: step, spot, position, trade, fee, cash
@@ -51,6 +58,8 @@ void trace_path_cpu(const PathParams& P, const CellParams* cells, int ncells, do
                     int cell, std::vector<LedgerLine>& lines, double& pnl, int precision = kPrecisionFp64);
 void trace_path_f32(const PathParams& P, const CellParams* cells, int ncells, double short_gamma, std::uint64_t path,
                     int cell, std::vector<LedgerLine>& lines, double& pnl, int precision);
+void trace_path_f32_avx2(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
+                         std::uint64_t path, int cell, std::vector<LedgerLine>& lines, double& pnl, int precision);
 
 // The loop this CPU runs: "avx2" (4 paths per vector, needs AVX2 and FMA) or "scalar".
 // HEDGELAB_CPU_SIMD=scalar forces the scalar loop.

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "kernels/lanes.hpp"
+#include "kernels/simd_avx2_f8.hpp"
 #include "kernels/vmath_avx2.hpp"
 
 extern "C" {
@@ -181,6 +182,13 @@ template <class H>
 inline d4& quad(LanePair<H>& x, int i) {
   constexpr int half = LanePair<H>::kLanes / 8;
   return i < half ? quad(x.a, i) : quad(x.b, i - half);
+}
+
+// Mixed precision on eight paths: float lanes (f8) widened to the double accumulators (d8).
+template <>
+inline d8 widen<d8, f8>(f8 x) {
+  const __m256 v = (__m256)x;
+  return d8{(d4)_mm256_cvtps_pd(_mm256_castps256_ps128(v)), (d4)_mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))};
 }
 
 }  // namespace hl

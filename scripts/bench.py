@@ -120,12 +120,7 @@ def main():
             rep = 5 if b == "cuda" else 2
             one = {}
             for prec in args.precisions.split(","):
-                if b == "cpu" and prec != "fp64":
-                    # the CPU's float loops are scalar (cross-checks, not speed): the smaller CPU workload
-                    recs = bench(b, "--precision", prec, repeat=2)
-                else:
-                    recs = bench(b, *canon, "--precision", prec, repeat=rep)
-                for rec in recs:
+                for rec in bench(b, *canon, "--precision", prec, repeat=rep):
                     one[prec] = rec
                     records.append(rec)
             # 48 cells, against the one cell of the same size measured just above (the chunks reach the

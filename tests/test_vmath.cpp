@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <iomanip>
+#include <iterator>
 #include <limits>
 #include <random>
 #include <vector>
@@ -148,6 +149,34 @@ TEST_CASE("vmath: the AVX2 Philox words and uniforms are the scalar ones, bit fo
     test::avx2_uniform_open(hi, lo, u);
     for (int l = 0; l < 4; ++l) REQUIRE(u[l] == uniform_open(hi[l], lo[l]));
   }
+}
+
+TEST_CASE("vmath: the AVX2 float uniforms are the scalar ones, bit for bit, rounding ties included") {
+  if (!have_avx2()) return;
+  // uniform_radius_f converts all 32 bits to float (rounded to nearest, ties to even); the AVX2 version
+  // builds the conversion from two exact halves. Edge words: 0, all ones, ties (2^24 + 1, 2^25 + 2,
+  // 2^31 + 2^7, 2^32 - 2^7 - 1), the largest 24-bit value and random words.
+  const std::uint32_t edges[] = {0u,          0xffffffffu, 0x01000001u, 0x02000002u, 0x80000080u,
+                                 0xffffff7fu, 0x00ffffffu, 0x80000000u, 0x7fffffffu, 0x01000003u};
+  std::mt19937_64 rng(23);
+  std::size_t checked = 0;
+  for (int t = 0; t < 20000; ++t) {
+    std::uint32_t hi[8];
+    for (int l = 0; l < 8; ++l) {
+      const std::size_t e = static_cast<std::size_t>(t) * 8 + static_cast<std::size_t>(l);
+      hi[l] = e < std::size(edges) ? edges[e] : static_cast<std::uint32_t>(rng() >> (t % 3 == 0 ? 0 : t % 29));
+    }
+    float open[8], radius[8];
+    test::avx2_uniforms_f(hi, open, radius);
+    for (int l = 0; l < 8; ++l, ++checked) {
+      const float o = uniform_open_f(hi[l]), r = uniform_radius_f(hi[l]);
+      REQUIRE(std::memcmp(&open[l], &o, sizeof(float)) == 0);
+      REQUIRE(std::memcmp(&radius[l], &r, sizeof(float)) == 0);
+      REQUIRE(radius[l] > 0.0f);
+      REQUIRE(radius[l] <= 1.0f);
+    }
+  }
+  CHECK(checked == 160000);
 }
 
 TEST_CASE("vmath: LookaheadNormals gives PhiloxNormalsT's normals, bit for bit, for odd and even step counts") {

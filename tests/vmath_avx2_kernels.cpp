@@ -78,4 +78,11 @@ long avx2_lookahead_mismatches(int lanes, std::uint64_t seed, std::uint64_t path
                     : lookahead_mismatches<d16>(seed, path0, steps, z0);
 }
 
+void avx2_uniforms_f(const std::uint32_t hi[8], float open[8], float radius[8]) {
+  w8 w;
+  for (int l = 0; l < 8; ++l) w[l] = hi[l];
+  const f8 o = uniform_open_f(w), r = uniform_radius_f(w);
+  for (int l = 0; l < 8; ++l) open[l] = o[l], radius[l] = r[l];
+}
+
 }  // namespace hl::test

@@ -15,6 +15,8 @@ void avx2_philox_words(std::uint64_t seed, std::uint64_t path0, std::uint32_t st
 void avx2_diffusion_words(std::uint64_t seed, std::uint64_t path0, std::uint32_t block, std::uint32_t words[16]);
 // uniform_open on four (hi, lo) pairs.
 void avx2_uniform_open(const std::uint32_t hi[4], const std::uint32_t lo[4], double u[4]);
+// uniform_open_f and uniform_radius_f (simd_avx2_f8.hpp) on eight words.
+void avx2_uniforms_f(const std::uint32_t hi[8], float open[8], float radius[8]);
 // The diffusion normals of paths path0 .. path0 + lanes - 1 (lanes 8 or 16) for steps 1 .. steps from
 // LookaheadNormals<d8 or d16> (the AVX2 loop's source) and from PhiloxNormalsT<d4, u4> (the template), four
 // paths at a time: the number of values whose bits differ, and the normals of path path0 in z0[0 .. steps).

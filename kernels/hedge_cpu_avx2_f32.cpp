@@ -1,0 +1,150 @@
+// AVX2 loops of the single-precision CPU backend (study.precision = fp32 or mixed): eight paths per
+// pass of the hedging loop in float lanes (f8); mixed keeps the cash, costs and P&L of the eight paths
+// in double lanes (d8). Compiled with -mavx2 -mfma -Werror=double-promotion (CMakeLists.txt).
+// simd_avx2.hpp first: the vector overloads must be declared where hedge_path's template is defined.
+#include "kernels/simd_avx2.hpp"
+// clang-format off
+#include "kernels/cpu_paths.hpp"
+#include "kernels/hedge_path.hpp"
+// clang-format on
+
+namespace hl {
+
+namespace {
+
+// Packs the low 32-bit halves of two vectors of four 64-bit lanes (paths 0-3 and 4-7, as Philox's u4
+// code leaves its words) into eight 32-bit lanes, in path order.
+inline w8 pack_words(__m256i a, __m256i b) {
+  const __m256i idx = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+  return (w8)_mm256_permute2x128_si256(_mm256_permutevar8x32_epi32(a, idx), _mm256_permutevar8x32_epi32(b, idx),
+                                       0x20);
+}
+
+// The float normals and uniforms of eight paths, from the words of PhiloxNormalsF (normal.hpp) for each
+// path: the Box-Muller radius from word 0 (uniform_radius_f), the angle from word 2 (uniform_open_f).
+// Philox runs as in the fp64 AVX2 loop, on two vectors of four paths; the diffusion pair is drawn one
+// pair ahead (LookaheadNormals in simd_avx2.hpp says why).
+struct NormalsF8 {
+  PhiloxNormalsT<d4, u4> p[2];  // the other streams, four paths each
+  DiffusionPhiloxX4 d[2];
+  int steps;
+  int block = -1;
+  f8 z0, z1, n0, n1;
+  NormalsF8(std::uint64_t seed, std::uint64_t path0, int steps_)
+      : p{philox_normals_x4(seed, path0), philox_normals_x4(seed, path0 + 4)},
+        d{DiffusionPhiloxX4(seed, p[0].path_lo, p[0].path_hi), DiffusionPhiloxX4(seed, p[1].path_lo, p[1].path_hi)},
+        steps(steps_) {}
+  void pair(std::uint32_t b, f8& x, f8& y) const {
+    __m256i w0[4], w1[4];
+    d[0].words(b, w0);
+    d[1].words(b, w1);
+    box_muller(uniform_radius_f(pack_words(w0[0], w1[0])), uniform_open_f(pack_words(w0[2], w1[2])), x, y);
+  }
+  f8 operator()(int j) {
+    if (j & 1) {
+      const int b = (j - 1) >> 1;
+      if (b == block + 1 && block >= 0) {
+        z0 = n0;
+        z1 = n1;
+      } else {
+        pair(static_cast<std::uint32_t>(b), z0, z1);
+      }
+      block = b;
+      if (2 * b + 3 <= steps) pair(static_cast<std::uint32_t>(b + 1), n0, n1);
+      return z0;
+    }
+    return z1;
+  }
+  // Words 0 and 2 of counter (blk, stream) for the eight paths.
+  void words(std::uint32_t stream, std::uint32_t blk, w8& c0, w8& c2) const {
+    u4 a[4] = {u4{} + blk, u4{} + stream, p[0].path_lo, p[0].path_hi};
+    u4 b[4] = {u4{} + blk, u4{} + stream, p[1].path_lo, p[1].path_hi};
+    philox4x32_10_words(a, static_cast<std::uint32_t>(p[0].seed), static_cast<std::uint32_t>(p[0].seed >> 32));
+    philox4x32_10_words(b, static_cast<std::uint32_t>(p[1].seed), static_cast<std::uint32_t>(p[1].seed >> 32));
+    c0 = pack_words((__m256i)a[0], (__m256i)b[0]);
+    c2 = pack_words((__m256i)a[2], (__m256i)b[2]);
+  }
+  void uniform_pair(std::uint32_t stream, std::uint32_t blk, f8& u0, f8& u1) const {
+    w8 c0, c2;
+    words(stream, blk, c0, c2);
+    u0 = uniform_open_f(c0);
+    u1 = uniform_open_f(c2);
+  }
+  void normal_pair(std::uint32_t stream, std::uint32_t blk, f8& x, f8& y) const {
+    w8 c0, c2;
+    words(stream, blk, c0, c2);
+    box_muller(uniform_radius_f(c0), uniform_open_f(c2), x, y);
+  }
+};
+
+constexpr int kLanesF8 = 8;
+// The per-cell arrays padded off a power of two, as in hedge_cpu_avx2.cpp.
+constexpr int kCellsF8 = kMaxCellsPerPassCpu + 3;
+
+template <class A>
+__attribute__((flatten)) void paths_f8(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
+                                       std::int64_t p0, std::int64_t p1, const CpuOut& out) {
+  PathOutT<A> po[kMaxCellsPerPassCpu];
+  for (std::int64_t p = p0; p < p1; p += kLanesF8) {
+    // A short last vector computes paths past p1 too; they are dropped (lanes never interact).
+    NormalsF8 z(P.seed, static_cast<std::uint64_t>(p), P.steps);
+    hedge_path<f8, NormalsF8, NoLedger, kCellsF8, A>(P, cells, ncells, z, po, NoLedger{}, short_gamma);
+    const int lanes = static_cast<int>(p1 - p < kLanesF8 ? p1 - p : kLanesF8);
+    for (int c = 0; c < ncells; ++c)
+      for (int l = 0; l < lanes; ++l) {
+        const PathOutT<A>& o = po[c];
+        store_path(out, c, p + l,
+                   PathOut{static_cast<double>(o.pnl[l]), static_cast<double>(o.cost[l]),
+                           static_cast<double>(o.trades[l]), static_cast<double>(o.turnover_shares[l]),
+                           static_cast<double>(o.turnover_notional[l]), static_cast<double>(o.jump_pnl[l]),
+                           static_cast<double>(o.jumps[l])});
+      }
+  }
+}
+
+// Keeps lane 0 of one cell's ledger rows.
+struct Lane0LedgerF8 {
+  static constexpr bool active = true;
+  int cell;
+  std::vector<LedgerLine>* lines;
+  template <class Row>
+  void operator()(const Row& r) const {
+    if (r.cell == cell)
+      lines->push_back({r.step, static_cast<double>(r.spot[0]), static_cast<double>(r.position[0]),
+                        static_cast<double>(r.trade[0]), static_cast<double>(r.fee[0]),
+                        static_cast<double>(r.cash[0]), static_cast<double>(r.book_cash[0])});
+  }
+};
+
+template <class A>
+void trace_f8(const PathParams& P, const CellParams* cells, int ncells, double short_gamma, std::uint64_t path,
+              int cell, std::vector<LedgerLine>& lines, double& pnl) {
+  PathOutT<A> po[kMaxCellsPerPassCpu];
+  // The path in lane 0, through the loop of a full run (the same bits); lanes never interact.
+  NormalsF8 z(P.seed, path, P.steps);
+  hedge_path<f8, NormalsF8, Lane0LedgerF8, kCellsF8, A>(P, cells, ncells, z, po, Lane0LedgerF8{cell, &lines},
+                                                        short_gamma);
+  pnl = static_cast<double>(po[cell].pnl[0]);
+}
+
+}  // namespace
+
+void hedge_paths_fp32_avx2(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
+                           std::int64_t p0, std::int64_t p1, const CpuOut& out) {
+  paths_f8<f8>(P, cells, ncells, short_gamma, p0, p1, out);
+}
+
+void hedge_paths_mixed_avx2(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
+                            std::int64_t p0, std::int64_t p1, const CpuOut& out) {
+  paths_f8<d8>(P, cells, ncells, short_gamma, p0, p1, out);
+}
+
+void trace_path_f32_avx2(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
+                         std::uint64_t path, int cell, std::vector<LedgerLine>& lines, double& pnl, int precision) {
+  if (precision == kPrecisionMixed)
+    trace_f8<d8>(P, cells, ncells, short_gamma, path, cell, lines, pnl);
+  else
+    trace_f8<f8>(P, cells, ncells, short_gamma, path, cell, lines, pnl);
+}
+
+}  // namespace hl
