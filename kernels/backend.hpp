@@ -146,8 +146,8 @@ using ChunkSink = std::function<void(std::int64_t p0, std::int64_t p1, const Sim
 void simulate_cpu(const SimJob& job, const BackendOptions& opt, const ChunkSink& sink);
 void simulate_cuda(const SimJob& job, const BackendOptions& opt, const ChunkSink& sink);
 
-// The whole run in one SimOutput ([cells x paths], memory proportional to the paths): for tests,
-// trace and bench. Each backend writes the paths straight into out, without a chunk buffer.
+// The whole run in one SimOutput ([cells x paths], memory proportional to the paths): for the tests
+// that compare per-path arrays. Each backend writes the paths straight into out, without a chunk buffer.
 void simulate_cpu(const SimJob& job, const BackendOptions& opt, SimOutput& out);
 void simulate_cuda(const SimJob& job, const BackendOptions& opt, SimOutput& out);
 

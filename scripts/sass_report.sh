@@ -174,9 +174,11 @@ def functions(path):
 
 # ---------------------------------------------------------------- the kernel
 fns = functions(f'{B}/hedge_cuda.sass')
-# One kernel per precision (hedge_kernel<R, A>): fp64 <double, double> in full, fp32 <float, float>
-# and mixed <float, double> in summary at the end.
-KERNELS = {'fp64': 'hedge_kernelIddE', 'fp32': 'hedge_kernelIffE', 'mixed': 'hedge_kernelIfdE'}
+# One kernel per precision and pass width (hedge_kernel<R, A, MaxCells>): the 16-cell fp64 kernel
+# <double, double, 16> in full, fp32 <float, float, 16> and mixed <float, double, 16> in summary at the
+# end, and the resources of the 64-cell kernels (--pass-cells above 16).
+KERNELS = {'fp64': 'hedge_kernelIddLi16E', 'fp32': 'hedge_kernelIffLi16E', 'mixed': 'hedge_kernelIfdLi16E'}
+WIDE = {'fp64': 'hedge_kernelIddLi64E', 'fp32': 'hedge_kernelIffLi64E', 'mixed': 'hedge_kernelIfdLi64E'}
 kname = next(k for k in fns if KERNELS['fp64'] in k)
 ins = fns[kname]
 # drop the trailing self-branch padding after the last instruction
@@ -288,6 +290,11 @@ def largest_loop(ins):
                 lo = ix[int(m.group(1), 16)]
                 if best is None or i - lo > best[1] - best[0]: best = (lo, i)
     return best
+print('\n######## the 64-cell kernels (--pass-cells above 16): resource usage')
+for prec in ('fp64', 'fp32', 'mixed'):
+    k = next((x for x in fns if WIDE[prec] in x), None)
+    m = re.search(re.escape(k) + r':\s*\n\s*(REG:.*)', res) if k else None
+    print(f'   {prec}: {m.group(1).strip() if m else "(not found)"}')
 for prec in ('fp32', 'mixed'):
     k = next((x for x in fns if KERNELS[prec] in x), None)
     if k is None: continue
