@@ -78,6 +78,9 @@ double run_memory_bytes(const Study& study, const Plan& plan, QuantileMethod met
 }
 
 PreparedRun prepare_run(const Study& study, const RunOptions& opt) {
+  if (opt.pass_cells < 0 || opt.pass_cells > kMaxCellsPerPassCpu)
+    throw InputError(fmt::format("--pass-cells: must be a whole number from 1 to {}, got {}", kMaxCellsPerPassCpu,
+                                 opt.pass_cells));
   PreparedRun p{resolve_backend(opt.backend), make_plan(study)};
   const std::size_t ncells = p.plan.job.cells.size();
   p.method = resolve_quantile_method(study, ncells);

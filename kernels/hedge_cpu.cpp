@@ -193,8 +193,11 @@ void run_cpu(const SimJob& job, const BackendOptions& opt, const ChunkSink* sink
     for (int t = report ? 0 : 1; t < nthreads; ++t) pool.emplace_back(worker);
     if (report) {
       std::unique_lock<std::mutex> lock(mu);
-      do opt.progress(p0 + done.load());
-      while (!finished.wait_for(lock, std::chrono::milliseconds(100), [&] { return running == 0; }));
+      do {
+        lock.unlock();  // the callback runs without the lock the workers take to finish
+        opt.progress(p0 + done.load());
+        lock.lock();
+      } while (!finished.wait_for(lock, std::chrono::milliseconds(100), [&] { return running == 0; }));
     } else {
       work();
     }

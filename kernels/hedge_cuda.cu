@@ -29,6 +29,8 @@ template <int MaxCells>
 struct CellPass {
   CellParams c[MaxCells];
 };
+static_assert(sizeof(PathParams) + sizeof(CellPass<kMaxCellsPerPassCpu>) + sizeof(PathArrays) + 64 <= 32764,
+              "the wide kernel's parameters exceed CUDA's 32764-byte limit");
 
 // __grid_constant__: the parameters are read in place, not copied to each thread's stack.
 // R: the path's lane (double, or float for fp32 and mixed); A: the accumulators' (double for mixed);

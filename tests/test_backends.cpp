@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "helpers.hpp"
@@ -257,39 +258,59 @@ TEST_CASE("backends: an AVX2 path's results do not depend on which paths share i
     }
 }
 
-TEST_CASE("backends: the AVX2 float loops agree with the scalar float loops path by path") {
+TEST_CASE("backends: the AVX2 float loops agree with the scalar float loops path by path, under every model") {
   if (std::strcmp(cpu_simd(), "avx2") != 0) {
     MESSAGE("this CPU has no AVX2: only the scalar loop runs here");
     return;
   }
-  // The same Philox words and float uniforms; libmvec's float exp, log, erfc, sin and cos (within 4 ulp)
-  // against glibc's scalar ones (within 1 ulp), carried along the float path. 64 cells of every policy
-  // and cost model, and the six cells of the fp64 comparison above; 1001 paths (a short last vector).
-  const Plan policies = make_plan(every_policy(1001));
-  const Plan sweep = make_plan(hl::test::make_study(
-      {hl::test::option(true, 100, 0.5, -1), hl::test::option(false, 95, 1.0, 2)}, {4, 12, 48}, {0.18, 0.25},
-      {0.001}, 100, 0.03, 0.06, 0.22));
+  // The same Philox words and float uniforms (every stream: diffusion, jumps, Heston's variance, regime
+  // switches); libmvec's float exp, log, erfc, sin and cos (within 4 ulp) against glibc's scalar ones
+  // (within 1 ulp), and FMA contraction in the AVX2 file (built with -mfma), carried along the float
+  // path. 64 cells of every policy and cost model, the six cells of the fp64 comparison above, and
+  // each path model with its own hedger; 1001 paths (a short last vector). Jump counts must be equal:
+  // they depend only on the uniforms.
+  std::vector<Plan> plans{make_plan(every_policy(1001)),
+                          make_plan(hl::test::make_study(
+                              {hl::test::option(true, 100, 0.5, -1), hl::test::option(false, 95, 1.0, 2)},
+                              {4, 12, 48}, {0.18, 0.25}, {0.001}, 100, 0.03, 0.06, 0.22))};
+  const std::string head =
+      "[study]\npaths = 1001\nseed = 11\n[market]\nspot = 100.0\nrate = 0.03\ndrift = 0.06\nvolatility = 0.25\n"
+      "steps = 48\n";
+  const std::string book = "[[book]]\nkind = \"put\"\nstrike = 95.0\nmaturity = 0.5\nquantity = -1.0\n"
+                           "[hedge]\nrebalances = [12, 48]\n";
+  const std::pair<const char*, const char*> markets[] = {
+      {"model = \"merton\"\njump_intensity = 3.0\njump_mean = -0.1\njump_std = 0.15\n",
+       "model = [\"bs\", \"merton\", \"min_variance\"]\n"},
+      {"model = \"kou\"\njump_intensity = 3.0\njump_up_probability = 0.4\neta_up = 10.0\neta_down = 5.0\n",
+       "model = [\"bs\", \"kou\"]\n"},
+      {"model = \"heston\"\nkappa = 2.0\ntheta = 0.04\nxi = 0.5\nrho = -0.7\nv0 = 0.06\n", ""},
+      {"model = \"regime\"\nregime_volatilities = [0.15, 0.45]\nregime_rates = [4.0, 12.0]\n", ""}};
+  for (const auto& [market, hedger] : markets)
+    plans.push_back(make_plan(parse_study(head + market + book + hedger, "test")));
   const std::int64_t n = 1001;
-  for (const Plan* plan : {&policies, &sweep})
+  for (std::size_t k = 0; k < plans.size(); ++k)
     for (int mixed = 0; mixed < 2; ++mixed) {
+      CAPTURE(k);
       CAPTURE(mixed);
-      const Paths a = cpu_loop(mixed ? hedge_paths_mixed : hedge_paths_fp32, *plan, n);
-      const Paths b = cpu_loop(mixed ? hedge_paths_mixed_avx2 : hedge_paths_fp32_avx2, *plan, n);
+      const Plan& plan = plans[k];
+      const Paths a = cpu_loop(mixed ? hedge_paths_mixed : hedge_paths_fp32, plan, n);
+      const Paths b = cpu_loop(mixed ? hedge_paths_mixed_avx2 : hedge_paths_fp32_avx2, plan, n);
       double sq = 0.0, worst = 0.0;
       std::size_t trades = 0, differ = 0;
       for (std::size_t i = 0; i < a.pnl.size(); ++i) {
-        const double e = std::fabs(a.pnl[i] - b.pnl[i]) / std::fabs(plan->job.cells[i / n].book_value);
+        const double e = std::fabs(a.pnl[i] - b.pnl[i]) / std::fabs(plan.job.cells[i / n].book_value);
         sq += e * e;
         worst = std::max(worst, e);
         trades += a.trades[i] != b.trades[i];
         differ += a.pnl[i] != b.pnl[i];
       }
+      if (plan.job.jumps) CHECK(a.jumps == b.jumps);
       const double rms = std::sqrt(sq / static_cast<double>(a.pnl.size()));
-      MESSAGE("avx2 vs scalar float loop (" << std::string(mixed ? "mixed" : "fp32") << ", " << plan->job.cells.size()
-                                            << " cells): rms " << rms << ", max " << worst << " x premium, "
-                                            << trades << " trade counts differ");
-      CHECK(rms <= 5e-5);  // measured 3e-6 to 9e-6
-      CHECK(worst <= 1e-3);  // measured 4e-5 to 1e-4
+      MESSAGE("avx2 vs scalar float loop (" << std::string(mixed ? "mixed" : "fp32") << ", plan " << k << ", "
+                                            << plan.job.cells.size() << " cells): rms " << rms << ", max " << worst
+                                            << " x premium, " << trades << " trade counts differ");
+      CHECK(rms <= 5e-5);    // measured 1e-6 to 9e-6
+      CHECK(worst <= 1e-3);  // measured 2e-5 to 1.1e-4
       CHECK(differ > 0);  // two different math libraries: equal bits everywhere would mean one loop ran twice
     }
 }
@@ -328,5 +349,5 @@ TEST_CASE("backends: --pass-cells changes nothing but speed: the same bits for 1
   RunOptions bad;
   bad.backend = "cpu";
   bad.pass_cells = kMaxCellsPerPassCpu + 1;
-  CHECK_THROWS_AS(run_study(all, bad), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(run_study(all, bad), "--pass-cells: must be a whole number from 1 to 64, got 65", InputError);
 }
