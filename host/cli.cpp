@@ -24,14 +24,16 @@ namespace hl {
 
 namespace {
 
-// A one-line progress bar on stderr, shown only on a terminal and only once a run has taken a second.
+// A one-line progress bar on stderr, shown only on a terminal and only once a run has taken a second;
+// redrawn at most ten times a second however often it is updated.
 class ProgressBar {
  public:
   explicit ProgressBar(bool enabled) : enabled_(enabled), start_(std::chrono::steady_clock::now()) {}
   void update(std::int64_t done, std::int64_t total) {
     if (!enabled_) return;
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    if (secs < 1.0) return;
+    if (secs < 1.0 || (shown_ && secs - drawn_ < 0.1 && done < total)) return;
+    drawn_ = secs;
     const double frac = total > 0 ? static_cast<double>(done) / total : 1.0;
     const int width = 30, fill = static_cast<int>(frac * width);
     const double rate = done / secs;
@@ -50,6 +52,7 @@ class ProgressBar {
 
  private:
   bool enabled_, shown_ = false;
+  double drawn_ = 0.0;  // seconds after start_ of the last drawing
   std::chrono::steady_clock::time_point start_;
 };
 

@@ -159,6 +159,9 @@ void run_cpu(const SimJob& job, const BackendOptions& opt, const ChunkSink* sink
     std::mutex mu;
     std::condition_variable finished;
     int running = 0;
+    const int nthreads = static_cast<int>(std::min<std::int64_t>(cpu_threads(opt.threads), nbatches));
+    // With one thread the calling thread is the worker and reports after each batch itself.
+    const bool inline_progress = static_cast<bool>(opt.progress) && nthreads == 1;
     auto work = [&] {
       for (std::int64_t b; (b = next_batch.fetch_add(1)) < nbatches;) {
         if (stopped()) return;
@@ -178,6 +181,7 @@ void run_cpu(const SimJob& job, const BackendOptions& opt, const ChunkSink* sink
           paths_fn(params[pass.group], pass.cells.data(), pass.count, job.groups[pass.group].short_gamma, q0, q1, o);
         }
         done.fetch_add(q1 - q0);
+        if (inline_progress) opt.progress(p0 + done.load());
       }
     };
     auto worker = [&] {
@@ -185,8 +189,8 @@ void run_cpu(const SimJob& job, const BackendOptions& opt, const ChunkSink* sink
       const std::lock_guard<std::mutex> lock(mu);
       if (--running == 0) finished.notify_one();
     };
-    const int nthreads = static_cast<int>(std::min<std::int64_t>(cpu_threads(opt.threads), nbatches));
-    // With a progress callback the calling thread only reports; otherwise it is one of the workers.
+    // With a progress callback and several threads the calling thread only reports; otherwise it is
+    // one of the workers.
     const bool report = static_cast<bool>(opt.progress) && nthreads > 1;
     running = report ? nthreads : nthreads - 1;
     std::vector<std::thread> pool;
