@@ -2,6 +2,7 @@
 // The CPU backend's inner loops: hedge paths [p0, p1) for one pass of cells and write each path's
 // results to out arrays laid out [cell][path] (element (c, p) at c * stride + (p - first)).
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/params.hpp"
@@ -39,7 +40,16 @@ struct LedgerLine {
   int step;
   double spot, position, trade, fee, cash, book_cash;
 };
-// Keeps one cell's rows of a scalar loop's ledger (LedgerRow<double> or LedgerRow<float>), in double.
+// A lane value's first path, in double: the value itself for a scalar lane (double, float), lane 0 for
+// a vector of paths (the AVX2 loops trace their path in lane 0).
+template <class V>
+double lane0(const V& v) {
+  if constexpr (std::is_arithmetic_v<V>)
+    return static_cast<double>(v);
+  else
+    return static_cast<double>(v[0]);
+}
+// Keeps one cell's rows of a loop's ledger (LedgerRow of any lane type: lane 0), in double.
 struct KeepCellLedger {
   static constexpr bool active = true;
   int cell;
@@ -47,9 +57,8 @@ struct KeepCellLedger {
   template <class Row>
   void operator()(const Row& r) const {
     if (r.cell == cell)
-      lines->push_back({r.step, static_cast<double>(r.spot), static_cast<double>(r.position),
-                        static_cast<double>(r.trade), static_cast<double>(r.fee), static_cast<double>(r.cash),
-                        static_cast<double>(r.book_cash)});
+      lines->push_back({r.step, lane0(r.spot), lane0(r.position), lane0(r.trade), lane0(r.fee), lane0(r.cash),
+                        lane0(r.book_cash)});
   }
 };
 void trace_path_avx2(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,

@@ -44,26 +44,13 @@ __attribute__((flatten)) void hedge_paths_avx2(const PathParams& P, const CellPa
   }
 }
 
-namespace {
-// Keeps lane 0 of one cell's ledger rows.
-struct Lane0Ledger {
-  static constexpr bool active = true;
-  int cell;
-  std::vector<LedgerLine>* lines;
-  void operator()(const LedgerRow<LanesAvx2>& r) const {
-    if (r.cell == cell)
-      lines->push_back({r.step, r.spot[0], r.position[0], r.trade[0], r.fee[0], r.cash[0], r.book_cash[0]});
-  }
-};
-}  // namespace
-
 void trace_path_avx2(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
                      std::uint64_t path, int cell, std::vector<LedgerLine>& lines, double& pnl) {
   PathOutT<LanesAvx2> po[kMaxCellsPerPassCpu];
   // The path in lane 0, through the loop of a full run (the same bits); lanes never interact.
   LookaheadNormals<LanesAvx2> z(P.seed, path, P.steps);
-  hedge_path<LanesAvx2, LookaheadNormals<LanesAvx2>, Lane0Ledger, kCellsAvx2>(P, cells, ncells, z, po,
-                                                                               Lane0Ledger{cell, &lines}, short_gamma);
+  hedge_path<LanesAvx2, LookaheadNormals<LanesAvx2>, KeepCellLedger, kCellsAvx2>(
+      P, cells, ncells, z, po, KeepCellLedger{cell, &lines}, short_gamma);
   pnl = po[cell].pnl[0];
 }
 

@@ -41,19 +41,8 @@ struct NormalsF8 {
     box_muller(uniform_radius_f(pack_words(w0[0], w1[0])), uniform_open_f(pack_words(w0[2], w1[2])), x, y);
   }
   f8 operator()(int j) {
-    if (j & 1) {
-      const int b = (j - 1) >> 1;
-      if (b == block + 1 && block >= 0) {
-        z0 = n0;
-        z1 = n1;
-      } else {
-        pair(static_cast<std::uint32_t>(b), z0, z1);
-      }
-      block = b;
-      if (2 * b + 3 <= steps) pair(static_cast<std::uint32_t>(b + 1), n0, n1);
-      return z0;
-    }
-    return z1;
+    return normal_ahead(j, steps, block, z0, z1, n0, n1,
+                        [this](std::uint32_t b, f8& x, f8& y) { pair(b, x, y); });
   }
   // Words 0 and 2 of counter (blk, stream) for the eight paths.
   void words(std::uint32_t stream, std::uint32_t blk, w8& c0, w8& c2) const {
@@ -102,28 +91,14 @@ __attribute__((flatten)) void paths_f8(const PathParams& P, const CellParams* ce
   }
 }
 
-// Keeps lane 0 of one cell's ledger rows.
-struct Lane0LedgerF8 {
-  static constexpr bool active = true;
-  int cell;
-  std::vector<LedgerLine>* lines;
-  template <class Row>
-  void operator()(const Row& r) const {
-    if (r.cell == cell)
-      lines->push_back({r.step, static_cast<double>(r.spot[0]), static_cast<double>(r.position[0]),
-                        static_cast<double>(r.trade[0]), static_cast<double>(r.fee[0]),
-                        static_cast<double>(r.cash[0]), static_cast<double>(r.book_cash[0])});
-  }
-};
-
 template <class A>
 void trace_f8(const PathParams& P, const CellParams* cells, int ncells, double short_gamma, std::uint64_t path,
               int cell, std::vector<LedgerLine>& lines, double& pnl) {
   PathOutT<A> po[kMaxCellsPerPassCpu];
   // The path in lane 0, through the loop of a full run (the same bits); lanes never interact.
   NormalsF8 z(P.seed, path, P.steps);
-  hedge_path<f8, NormalsF8, Lane0LedgerF8, kCellsF8, A>(P, cells, ncells, z, po, Lane0LedgerF8{cell, &lines},
-                                                        short_gamma);
+  hedge_path<f8, NormalsF8, KeepCellLedger, kCellsF8, A>(P, cells, ncells, z, po, KeepCellLedger{cell, &lines},
+                                                         short_gamma);
   pnl = static_cast<double>(po[cell].pnl[0]);
 }
 

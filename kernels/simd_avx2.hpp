@@ -270,6 +270,27 @@ struct DiffusionPhiloxX4 {
 // out-of-order window, less than a step wide, could not hide; drawn ahead, it overlaps the step before.
 // (Drawn further ahead, in batches of 2 to 42 pairs, or split over two steps, it overlapped less:
 // slower.) The other streams (jumps, Heston's variance, regime switches) are drawn on demand.
+// The diffusion normal of step j (j = 1, 2, ... in order) from a source that draws Box-Muller pairs by
+// block (pair(b, x, y): the normals of steps 2b + 1 and 2b + 2), one pair ahead: at the odd step j the
+// pair of steps j, j+1 is already in (n0, n1) and moves to (z0, z1), and the pair of steps j+2, j+3 is
+// drawn where it lies within steps.
+template <class R, class Pair>
+inline R normal_ahead(int j, int steps, int& block, R& z0, R& z1, R& n0, R& n1, Pair pair) {
+  if (j & 1) {
+    const int b = (j - 1) >> 1;
+    if (b == block + 1 && block >= 0) {
+      z0 = n0;
+      z1 = n1;
+    } else {
+      pair(static_cast<std::uint32_t>(b), z0, z1);
+    }
+    block = b;
+    if (2 * b + 3 <= steps) pair(static_cast<std::uint32_t>(b + 1), n0, n1);
+    return z0;
+  }
+  return z1;
+}
+
 template <class R>
 struct LookaheadNormals {
   static constexpr int kQuads = R::kLanes / 4;
@@ -289,19 +310,8 @@ struct LookaheadNormals {
     for (int q = 0; q < kQuads; ++q) d[q].normal_pair(b, quad(x, q), quad(y, q));
   }
   R operator()(int j) {
-    if (j & 1) {
-      const int b = (j - 1) >> 1;
-      if (b == block + 1 && block >= 0) {
-        z0 = n0;
-        z1 = n1;
-      } else {
-        pair(static_cast<std::uint32_t>(b), z0, z1);
-      }
-      block = b;
-      if (2 * b + 3 <= steps) pair(static_cast<std::uint32_t>(b + 1), n0, n1);
-      return z0;
-    }
-    return z1;
+    return normal_ahead(j, steps, block, z0, z1, n0, n1,
+                        [this](std::uint32_t b, R& x, R& y) { pair(b, x, y); });
   }
   void uniform_pair(std::uint32_t stream, std::uint32_t blk, R& u0, R& u1) const {
 #pragma GCC unroll 8
