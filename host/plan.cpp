@@ -450,7 +450,6 @@ Plan make_plan(const Study& s) {
       P.rate = c.rate;
       P.volatility = c.volatility;
       P.spot = c.spot;
-      P.log_spot = std::log(c.spot);
       fill_market(P, c, dt, where);
       job.jumps = job.jumps || P.has_jumps;
       P.growth_horizon = std::exp(c.rate * T);
@@ -461,7 +460,7 @@ Plan make_plan(const Study& s) {
       for (std::size_t i = 0; i < s.book.size(); ++i) {
         BookEntry& b = P.book[i];
         b.strike = c.strike[i];
-        b.log_strike = std::log(c.strike[i]);
+        b.log_moneyness = std::log(c.strike[i] / c.spot);
         b.quantity = c.quantity[i];
         b.is_call = s.book[i].is_call ? 1 : 0;
         b.expiry_step = expiry[i];

@@ -67,7 +67,7 @@ struct NoLedger {
 // book's gamma sum_i q_i Gamma_i, at the hedge volatility of c. Black-Scholes delta N(d1) (call) or
 // N(d1) - 1 (put), gamma phi(d1) / (S sigma sqrt(tau)); options at or past expiry contribute nothing.
 template <bool WantGamma, class R>
-HL_HD void book_greeks(const PathParams& P, const CellParams& c, int j, R log_s, R s, R& hedge, R& gamma) {
+HL_HD void book_greeks(const PathParams& P, const CellParams& c, int j, R log_rel, R s, R& hedge, R& gamma) {
   using T = scalar_t<R>;
   hedge = R{} + T(0);
   gamma = R{} + T(0);
@@ -76,7 +76,7 @@ HL_HD void book_greeks(const PathParams& P, const CellParams& c, int j, R log_s,
     if (j >= b.expiry_step) continue;
     const int k = i * (P.steps + 1) + j;
     const T inv_sqrt_tau = step_table<T>(P.inv_sqrt_tau, P.inv_sqrt_tau_f, k);
-    const R d1 = (log_s - T(b.log_strike)) * (T(c.inv_vol) * inv_sqrt_tau) +
+    const R d1 = (log_rel - T(b.log_moneyness)) * (T(c.inv_vol) * inv_sqrt_tau) +
                  T(c.d1_coef) * step_table<T>(P.sqrt_tau, P.sqrt_tau_f, k);
     const R nd1 = T(0.5) * verfc(d1 * T(-kSqrt1_2));  // N(d1)
     hedge -= T(b.quantity) * (b.is_call ? nd1 : nd1 - T(1));
@@ -87,14 +87,14 @@ HL_HD void book_greeks(const PathParams& P, const CellParams& c, int j, R log_s,
 
 // The book's hedge ratio at a volatility that differs between lanes (Zakamouline's modified volatility).
 template <class R>
-HL_HD R book_hedge_at(const PathParams& P, int j, R log_s, R sigma) {
+HL_HD R book_hedge_at(const PathParams& P, int j, R log_rel, R sigma) {
   using T = scalar_t<R>;
   R h = R{} + T(0);
   for (int i = 0; i < P.n_book; ++i) {
     const BookEntry& b = P.book[i];
     if (j >= b.expiry_step) continue;
     const int k = i * (P.steps + 1) + j;
-    const R d1 = (log_s - T(b.log_strike)) * T(P.inv_sqrt_tau[k]) / sigma +
+    const R d1 = (log_rel - T(b.log_moneyness)) * T(P.inv_sqrt_tau[k]) / sigma +
                  (T(P.rate) / sigma + T(0.5) * sigma) * T(P.sqrt_tau[k]);
     const R nd1 = T(0.5) * verfc(d1 * T(-kSqrt1_2));
     h -= T(b.quantity) * (b.is_call ? nd1 : nd1 - T(1));
@@ -138,7 +138,7 @@ HL_HD void zakamouline_band(const CellParams& c, double tau, double disc_tau, do
 // move), from its position, the delta and gamma at the hedge volatility. (Inlined: out of line, the
 // call made GCC keep the loop's vectors on the stack, 15% slower for time-based cells.)
 template <class R>
-HL_HD R every_step_target(const PathParams& P, const CellParams& cell, int j, double short_gamma, R log_s,
+HL_HD R every_step_target(const PathParams& P, const CellParams& cell, int j, double short_gamma, R log_rel,
                                    R s, R delta, R gamma, R pos, R& s_last) {
   using T = scalar_t<R>;
   const R zero = R{} + T(0);
@@ -159,7 +159,7 @@ HL_HD R every_step_target(const PathParams& P, const CellParams& cell, int j, do
   } else if (cell.policy == kPolicyZakamouline) {
     R sigma_m;
     zakamouline_band(cell, tau, disc_tau, short_gamma, s, gamma, sigma_m, half);
-    centre = book_hedge_at(P, j, log_s, sigma_m);
+    centre = book_hedge_at(P, j, log_rel, sigma_m);
   }
   const R dev = pos - centre;
   return cell.to_edge ? centre + vmin(vmax(dev, zero - half), half) : vselect(vgt(vabs(dev), half), centre, pos);
@@ -195,8 +195,12 @@ HL_HD void hedge_path(const PathParams& P, const CellParams* cells, int ncells, 
   const R zero = R{} + T(0);
   const A zero_a = A{} + TA(0);
 
-  R log_s = zero + T(P.log_spot);
-  R s = zero + T(P.spot);
+  // The path's state is log_rel = log(S / S0), not log S: it stays near 0, where a float carries some
+  // 30 times more significant digits of the path than of log S (about 4.6 at S = 100), which is what
+  // fp32 and mixed lose to rounding along the path. Strikes enter as log(K / S0) (log_moneyness).
+  const R spot0 = zero + T(P.spot);
+  R log_rel = zero;
+  R s = spot0;
   A book_cash = zero_a;  // option payoffs received, in t0 money (shared by all cells)
   MarketState<R> market;
   market_init(P, market);
@@ -225,16 +229,16 @@ HL_HD void hedge_path(const PathParams& P, const CellParams* cells, int ncells, 
     const TA disc = step_table<TA>(P.discount, P.discount_f, j);
     if (j > 0) {
       R jump_log;
-      const R log_before = market_step(P, market, src, j, log_s, jump_log);
-      log_s = log_before + jump_log;
-      s = vexp(log_s);
+      const R log_before = market_step(P, market, src, j, log_rel, jump_log);
+      log_rel = log_before + jump_log;
+      s = spot0 * vexp(log_rel);
       if (P.has_jumps && (j == P.gap_step || vany(vgt(vabs(jump_log), zero)))) {
         // Jump attribution: what the held position and the book (at the hedger's model value) made
         // across the jump, before anyone can trade.
-        const R s_before = vexp(log_before);
+        const R s_before = spot0 * vexp(log_before);
         for (int g = 0; g < ngroups; ++g) {
           const CellParams& cell = cells[leader[g]];
-          const R dv = book_value_model(P, cell, j, log_s, s) - book_value_model(P, cell, j, log_before, s_before);
+          const R dv = book_value_model(P, cell, j, log_rel, s) - book_value_model(P, cell, j, log_before, s_before);
           jump_pnl[g] += widen<A>(pos[g] * (s - s_before) + dv) * disc;
         }
       }
@@ -265,17 +269,17 @@ HL_HD void hedge_path(const PathParams& P, const CellParams* cells, int ncells, 
           const bool want_gamma = cell.policy == kPolicyWhalleyWilmott || cell.policy == kPolicyZakamouline;
           if (want_gamma) {
             if (group_gamma_step[v] != j) {
-              book_greeks<true>(P, cell, j, log_s, s, group_hedge[v], group_gamma[v]);
+              book_greeks<true>(P, cell, j, log_rel, s, group_hedge[v], group_gamma[v]);
               group_step[v] = group_gamma_step[v] = j;
             }
           } else if (group_step[v] != j) {
             if (cell.hedge_model == kHedgeBs)
-              book_greeks<false>(P, cell, j, log_s, s, group_hedge[v], group_gamma[v]);
+              book_greeks<false>(P, cell, j, log_rel, s, group_hedge[v], group_gamma[v]);
             else
-              group_hedge[v] = book_hedge_model(P, cell, j, log_s, s);
+              group_hedge[v] = book_hedge_model(P, cell, j, log_rel, s);
             group_step[v] = j;
           }
-          target = cell.every_step ? every_step_target(P, cell, j, short_gamma, log_s, s, group_hedge[v],
+          target = cell.every_step ? every_step_target(P, cell, j, short_gamma, log_rel, s, group_hedge[v],
                                                        group_gamma[v], pos[g], s_last[g])
                                    : group_hedge[v];
           if (cell.lot > 0.0) target = T(cell.lot) * vround(target / T(cell.lot));

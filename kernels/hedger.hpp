@@ -13,13 +13,13 @@ namespace hl {
 // sigma_n^2 = sigma_h^2 + n d^2 / tau, r_n = r - lambda kappa + n log(1 + kappa) / tau; delta = sum_n w_n N(d1_n).
 // The n-dependent constants are the same for every lane.
 template <bool WantPrice, class R>
-HL_HD void merton_call(const PathParams& P, const CellParams& c, double tau, double log_k, double strike, R log_s,
+HL_HD void merton_call(const PathParams& P, const CellParams& c, double tau, double log_km, double strike, R log_rel,
                        R s, R& delta, R& price) {
   using T = scalar_t<R>;
   const T half = T(0.5), m_sqrt1_2 = T(-kSqrt1_2);
   const T lt = T(P.mh_lambda_prime * tau), tau_t = T(tau);
   const T sqrt_tau = vsqrt(tau_t);
-  const R x = log_s - T(log_k);
+  const R x = log_rel - T(log_km);
   T w = vexp(-lt);
   delta = R{} + T(0);
   price = R{} + T(0);
@@ -42,7 +42,7 @@ HL_HD void merton_call(const PathParams& P, const CellParams& c, double tau, dou
 // linearly in S from the end (C ~ S - K e^{-r tau} deep in the money), below it stays at the end value
 // (about 0 far out of the money; a put follows by parity).
 template <bool WantPrice, class R>
-HL_HD void table_call(const PathParams& P, const CellParams& c, int i, int j, double log_k, double strike, R log_s,
+HL_HD void table_call(const PathParams& P, const CellParams& c, int i, int j, double log_km, double strike, R log_rel,
                       R s, R& ratio, R& price) {
   using T = scalar_t<R>;
   const R zero = R{} + T(0);
@@ -50,7 +50,7 @@ HL_HD void table_call(const PathParams& P, const CellParams& c, int i, int j, do
   const double* row =
       P.tables + c.table + static_cast<long long>(i * (P.steps + 1) + j) * (kTableHeader + 4 * P.table_nx);
   const T u0 = T(row[0]), inv_h = T(row[1]), x_end = T(row[3]), h = T(1.0 / row[1]);
-  const R x = log_s - T(log_k);
+  const R x = log_rel - T(log_km);
   const R z = x * T(1.0 / row[2]), az = vabs(z);
   const R asinh_az = vlog(az + vsqrt(az * az + one));  // asinh(|z|), by symmetry
   const R uz = vselect(vgt(zero, z), zero - asinh_az, asinh_az);
@@ -73,21 +73,21 @@ HL_HD void table_call(const PathParams& P, const CellParams& c, int i, int j, do
 // ratio, and its price when WantPrice. A put is the call minus a forward (parity): ratio - 1,
 // price - S + K e^{-r tau}.
 template <bool WantPrice, class R>
-HL_HD void option_model(const PathParams& P, const CellParams& c, int i, int j, R log_s, R s, R& ratio, R& price) {
+HL_HD void option_model(const PathParams& P, const CellParams& c, int i, int j, R log_rel, R s, R& ratio, R& price) {
   using T = scalar_t<R>;
   const BookEntry& b = P.book[i];
   const int k = i * (P.steps + 1) + j;
   const double tau = (b.expiry_step - j) * P.dt;
   if (c.hedge_model == kHedgeMerton) {
-    merton_call<WantPrice>(P, c, tau, b.log_strike, b.strike, log_s, s, ratio, price);
+    merton_call<WantPrice>(P, c, tau, b.log_moneyness, b.strike, log_rel, s, ratio, price);
   } else if (c.hedge_model == kHedgeBs) {
-    const R d1 = (log_s - T(b.log_strike)) * T(c.inv_vol * P.inv_sqrt_tau[k]) + T(c.d1_coef * P.sqrt_tau[k]);
+    const R d1 = (log_rel - T(b.log_moneyness)) * T(c.inv_vol * P.inv_sqrt_tau[k]) + T(c.d1_coef * P.sqrt_tau[k]);
     ratio = T(0.5) * verfc(d1 * T(-kSqrt1_2));
     if constexpr (WantPrice)
       price = s * ratio - T(b.strike * exp(-P.rate * tau)) *
                               (T(0.5) * verfc((d1 - T(c.hedge_vol * P.sqrt_tau[k])) * T(-kSqrt1_2)));
   } else {
-    table_call<WantPrice>(P, c, i, j, b.log_strike, b.strike, log_s, s, ratio, price);
+    table_call<WantPrice>(P, c, i, j, b.log_moneyness, b.strike, log_rel, s, ratio, price);
   }
   if (!b.is_call) {
     ratio = ratio - T(1);
@@ -97,12 +97,12 @@ HL_HD void option_model(const PathParams& P, const CellParams& c, int i, int j, 
 
 // The book's hedge ratio at grid date j in the cell's model: -sum_i q_i ratio_i over live options.
 template <class R>
-HL_HD R book_hedge_model(const PathParams& P, const CellParams& c, int j, R log_s, R s) {
+HL_HD R book_hedge_model(const PathParams& P, const CellParams& c, int j, R log_rel, R s) {
   using T = scalar_t<R>;
   R h = R{} + T(0), ratio, unused;
   for (int i = 0; i < P.n_book; ++i) {
     if (j >= P.book[i].expiry_step) continue;
-    option_model<false>(P, c, i, j, log_s, s, ratio, unused);
+    option_model<false>(P, c, i, j, log_rel, s, ratio, unused);
     h -= T(P.book[i].quantity) * ratio;
   }
   return h;
@@ -111,7 +111,7 @@ HL_HD R book_hedge_model(const PathParams& P, const CellParams& c, int j, R log_
 // The book's value at grid date j in the cell's model: live options at their model price, an option
 // expiring at j at its payoff, earlier ones nothing (their payoff is cash already).
 template <class R>
-HL_HD R book_value_model(const PathParams& P, const CellParams& c, int j, R log_s, R s) {
+HL_HD R book_value_model(const PathParams& P, const CellParams& c, int j, R log_rel, R s) {
   using T = scalar_t<R>;
   R v = R{} + T(0), ratio, price;
   for (int i = 0; i < P.n_book; ++i) {
@@ -121,7 +121,7 @@ HL_HD R book_value_model(const PathParams& P, const CellParams& c, int j, R log_
     if (j == b.expiry_step) {
       v += q * (b.is_call ? vpos(s - strike) : vpos(strike - s));
     } else {
-      option_model<true>(P, c, i, j, log_s, s, ratio, price);
+      option_model<true>(P, c, i, j, log_rel, s, ratio, price);
       v += q * price;
     }
   }

@@ -51,7 +51,7 @@ HL_HD R step_draw(const Src& src, std::uint32_t stream, int j, R& spare) {
 // uniform is Phi(zv), so one normal drives both branches. Where the correction does not exist (A >=
 // 1/(2a) or A >= beta, possible only for rho > 0 and large variance) the uncorrected K0 is used.
 template <class R>
-HL_HD R heston_step(const PathParams& P, MarketState<R>& m, R log_s, R z, R zv) {
+HL_HD R heston_step(const PathParams& P, MarketState<R>& m, R log_rel, R z, R zv) {
   using T = scalar_t<R>;
   const R zero = R{} + T(0);
   const T one = T(1), tiny = T(tiny_of<T>());
@@ -81,7 +81,7 @@ HL_HD R heston_step(const PathParams& P, MarketState<R>& m, R log_s, R z, R zv) 
   const R exists = vselect(quad, one_m2aa, beta - A);  // > 0 where the correction exists
   const R k0 = vselect(vgt(exists, zero), k0_corr, zero + T(P.hs_k0));
   m.v = vn;
-  return log_s + T(P.hs_drift_dt) + k0 + T(P.hs_k1) * v + T(P.hs_k2) * vn +
+  return log_rel + T(P.hs_drift_dt) + k0 + T(P.hs_k1) * v + T(P.hs_k2) * vn +
          vsqrt(vmax(T(P.hs_k3) * v + T(P.hs_k4) * vn, zero)) * z;
 }
 
@@ -89,7 +89,7 @@ HL_HD R heston_step(const PathParams& P, MarketState<R>& m, R log_s, R z, R zv) 
 // jump_log receives the log move of this step's jumps plus the gap, so that log S_j = result + jump_log
 // (the split that the jump attribution of the P&L uses).
 template <class R, class Src>
-HL_HD R market_step(const PathParams& P, MarketState<R>& m, Src& src, int j, R log_s, R& jump_log) {
+HL_HD R market_step(const PathParams& P, MarketState<R>& m, Src& src, int j, R log_rel, R& jump_log) {
   using T = scalar_t<R>;
   const R zero = R{} + T(0);
   const bool shifted = P.shift_step >= 0 && j >= P.shift_step;
@@ -98,18 +98,18 @@ HL_HD R market_step(const PathParams& P, MarketState<R>& m, Src& src, int j, R l
   if (P.model == kModelHeston) {
     if (j == P.shift_step) m.v = zero + T(P.sh_v);  // a volatility shock: the variance jumps to vol_shift_to^2
     const R zv = step_draw<true>(src, kStreamVariance, j, m.spare_z);
-    x = heston_step(P, m, log_s, src(j), zv);
+    x = heston_step(P, m, log_rel, src(j), zv);
   } else if (P.model == kModelRegime) {
     // The regime at the start of the step sets its volatility; then the chain moves on.
     const double* dd = shifted ? P.sh_rg_drift_dt : P.rg_drift_dt;
     const double* vv = shifted ? P.sh_rg_vol_sqrt_dt : P.rg_vol_sqrt_dt;
     const auto high = vgt(m.regime, zero + T(0.5));
-    x = log_s + vselect(high, zero + T(dd[1]), zero + T(dd[0])) + vselect(high, zero + T(vv[1]), zero + T(vv[0])) * src(j);
+    x = log_rel + vselect(high, zero + T(dd[1]), zero + T(dd[0])) + vselect(high, zero + T(vv[1]), zero + T(vv[0])) * src(j);
     const R u = step_draw<false>(src, kStreamRegime, j, m.spare_u);
     const R leave = vselect(high, zero + T(P.rg_switch[1]), zero + T(P.rg_switch[0]));
     m.regime = vselect(vgt(leave, u), T(1) - m.regime, m.regime);
   } else {
-    x = log_s + T(shifted ? P.sh_drift_dt : P.drift_dt) + T(shifted ? P.sh_vol_sqrt_dt : P.vol_sqrt_dt) * src(j);
+    x = log_rel + T(shifted ? P.sh_drift_dt : P.drift_dt) + T(shifted ? P.sh_vol_sqrt_dt : P.vol_sqrt_dt) * src(j);
     if (P.jump_kmax > 0) {
       // The number of jumps in (t_{j-1}, t_j]: one uniform against the Poisson CDF, no loop on the count.
       const R u = step_draw<false>(src, kStreamJumpCount, j, m.spare_u);

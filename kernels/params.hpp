@@ -41,7 +41,7 @@ enum Policy : int {
 
 struct BookEntry {
   double strike;
-  double log_strike;
+  double log_moneyness;  // log(strike / spot): the paths carry log(S / spot) (hedge_path.hpp)
   double quantity;   // negative = sold
   int is_call;
   int expiry_step;   // grid step of the option's maturity (1..steps)
@@ -57,7 +57,6 @@ struct PathParams {
   double rate;
   double volatility;     // of the simulated spot
   double spot;
-  double log_spot;
   double drift_dt;       // (mu - lambda kappa - sigma^2/2) dt: exact GBM step in log space, compensated for jumps
   double vol_sqrt_dt;    // sigma sqrt(dt)
   int model;             // Model

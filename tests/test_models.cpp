@@ -43,7 +43,7 @@ Terminal terminal(const Plan& plan, std::int64_t n) {
     PhiloxNormals src = philox_normals(P.seed, static_cast<std::uint64_t>(p));
     MarketState<double> m;
     market_init(P, m);
-    double x = P.log_spot;
+    double x = std::log(P.spot);
     for (int j = 1; j <= P.steps; ++j) {
       double jl;
       x = market_step(P, m, src, j, x, jl) + jl;
@@ -103,7 +103,7 @@ TEST_CASE("models: jump counts follow the Poisson law, one uniform per step") {
     PhiloxNormals src = philox_normals(P.seed, static_cast<std::uint64_t>(p));
     MarketState<double> m;
     market_init(P, m);
-    double x = P.log_spot;
+    double x = std::log(P.spot);
     for (int j = 1; j <= P.steps; ++j) {
       const double before = m.jumps;
       double jl;
@@ -197,7 +197,7 @@ TEST_CASE("models: a gap moves log S by log(1 + gap) from its date on; a volatil
     test::ArrayNormals src{z.data(), 0};
     MarketState<double> m;
     market_init(P, m);
-    std::vector<double> xs{P.log_spot};
+    std::vector<double> xs{std::log(P.spot)};
     for (int j = 1; j <= P.steps; ++j) {
       double jl;
       xs.push_back(market_step(P, m, src, j, xs.back(), jl) + jl);
@@ -288,8 +288,8 @@ TEST_CASE("models: the kernel's kou and min-variance tables and Merton series ma
         const PriceDelta pd = jump_price(true, S, 100.0, 0.05, tau, jh);
         const double ratio = mv ? min_variance_ratio(true, S, 100.0, 0.05, tau, jh) : pd.delta;
         // The book is one sold call: hedge = +ratio, value = -price.
-        CHECK(book_hedge_model(P, c, j, std::log(S), S) == doctest::Approx(ratio).epsilon(1e-5).scale(1.0));
-        const double value = book_value_model(P, c, j, std::log(S), S);
+        CHECK(book_hedge_model(P, c, j, std::log(S / P.spot), S) == doctest::Approx(ratio).epsilon(1e-5).scale(1.0));
+        const double value = book_value_model(P, c, j, std::log(S / P.spot), S);
         CHECK(value == doctest::Approx(-pd.price).epsilon(1e-4).scale(100.0));
       }
   }

@@ -69,19 +69,31 @@ TEST_CASE("precision: fp32 and mixed against fp64 on the canonical studies, path
   };
   for (const auto& [file, sets] : studies) {
     CAPTURE(file);
+    // Studies whose decisions do not flip on rounding (time-based and move/band policies that happen
+    // not to sit on an edge): single paths move by float rounding of the path alone.
+    const bool smooth = file != "experiments/bands.toml" && file != "experiments/heston_misspecified.toml" &&
+                        file != "experiments/vol_regime.toml";
+    double rms_of[2] = {0.0, 0.0};
+    int k = 0;
     for (const char* precision : {"mixed", "fp32"}) {
       CAPTURE(precision);
       const Deviation d = deviation(file, sets, precision);
-      // Statistics move by a small fraction of their own standard errors (measured: at most 0.09 se
-      // for the mean, 0.05 for the std, 0.22 for VaR99); single paths by float rounding of the path,
-      // except where a band, move or regime decision flips on it (rms at most 7e-3 x premium).
-      CHECK(d.mean_se <= 0.2);
-      CHECK(d.std_se <= 0.2);
-      CHECK(d.var99_se <= 0.5);
+      rms_of[k++] = d.rms;
+      // Statistics move by a small fraction of their own standard errors (measured: at most 0.025 se
+      // for the mean and the std, 0.036 for VaR99); single paths by float rounding of the path (rms
+      // 8e-7 to 2e-5 x premium), except where a band, move or regime decision flips on it (rms up to
+      // 7e-3 x premium).
+      CHECK(d.mean_se <= 0.1);
+      CHECK(d.std_se <= 0.1);
+      CHECK(d.var99_se <= 0.2);
       CHECK(d.rms <= 2e-2);
       CHECK(d.rms > 0.0);  // the float loop did run
-      if (file == "experiments/derman_kamal.toml") CHECK(d.max_abs <= 5e-3);  // no decision to flip
+      if (smooth) CHECK(d.rms <= 1e-4);
+      if (file == "experiments/derman_kamal.toml") CHECK(d.max_abs <= 5e-4);  // no decision to flip
     }
+    // Mixed keeps the cash account in double: on the time-hedged Derman-Kamal study, where nothing
+    // flips, that is most of what fp32 loses (measured: rms 8e-7 against 7e-6).
+    if (file == "experiments/derman_kamal.toml") CHECK(rms_of[0] <= 0.5 * rms_of[1]);
   }
 }
 
