@@ -21,7 +21,7 @@ void hedge_paths_fp32(const PathParams& P, const CellParams* cells, int ncells, 
                       std::int64_t p1, const CpuOut& out);
 void hedge_paths_mixed(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
                        std::int64_t p0, std::int64_t p1, const CpuOut& out);
-// The same on AVX2 (hedge_cpu_avx2_f32.cpp): eight paths per pass in float lanes.
+// The same on AVX2 (hedge_cpu_avx2_f32.cpp): sixteen paths per pass in float lanes.
 void hedge_paths_fp32_avx2(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
                            std::int64_t p0, std::int64_t p1, const CpuOut& out);
 void hedge_paths_mixed_avx2(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,

@@ -1,6 +1,6 @@
-// AVX2 loops of the single-precision CPU backend (study.precision = fp32 or mixed): eight paths per
-// pass of the hedging loop in float lanes (f8); mixed keeps the cash, costs and P&L of the eight paths
-// in double lanes (d8). Compiled with -mavx2 -mfma -Werror=double-promotion (CMakeLists.txt).
+// AVX2 loops of the single-precision CPU backend (study.precision = fp32 or mixed): sixteen paths per
+// pass of the hedging loop in float lanes (f16: two vectors of eight); mixed keeps the cash, costs and
+// P&L of the sixteen paths in double lanes (d16). Compiled with -mavx2 -mfma -Werror=double-promotion (CMakeLists.txt).
 // simd_avx2.hpp first: the vector overloads must be declared where hedge_path's template is defined.
 #include "kernels/simd_avx2.hpp"
 // clang-format off
@@ -66,7 +66,27 @@ struct NormalsF8 {
   }
 };
 
-constexpr int kLanesF8 = 8;
+// Sixteen paths per pass: two NormalsF8 side by side (paths path0 .. path0 + 7 and path0 + 8 .. + 15).
+struct NormalsF16 {
+  NormalsF8 a, b;
+  NormalsF16(std::uint64_t seed, std::uint64_t path0, int steps)
+      : a(seed, path0, steps), b(seed, path0 + 8, steps) {}
+  f16 operator()(int j) { return f16{a(j), b(j)}; }
+  void uniform_pair(std::uint32_t stream, std::uint32_t blk, f16& u0, f16& u1) const {
+    a.uniform_pair(stream, blk, u0.a, u1.a);
+    b.uniform_pair(stream, blk, u0.b, u1.b);
+  }
+  void normal_pair(std::uint32_t stream, std::uint32_t blk, f16& x, f16& y) const {
+    a.normal_pair(stream, blk, x.a, y.a);
+    b.normal_pair(stream, blk, x.b, y.b);
+  }
+};
+
+// The lane type, its normals and its double accumulators (mixed).
+using LanesF = f16;
+using NormalsF = NormalsF16;
+using LanesD = d16;
+constexpr int kLanesF8 = LanesF::kLanes;
 // The per-cell arrays padded off a power of two, as in hedge_cpu_avx2.cpp.
 constexpr int kCellsF8 = kMaxCellsPerPassCpu + 3;
 
@@ -76,8 +96,8 @@ __attribute__((flatten)) void paths_f8(const PathParams& P, const CellParams* ce
   PathOutT<A> po[kMaxCellsPerPassCpu];
   for (std::int64_t p = p0; p < p1; p += kLanesF8) {
     // A short last vector computes paths past p1 too; they are dropped (lanes never interact).
-    NormalsF8 z(P.seed, static_cast<std::uint64_t>(p), P.steps);
-    hedge_path<f8, NormalsF8, NoLedger, kCellsF8, A>(P, cells, ncells, z, po, NoLedger{}, short_gamma);
+    NormalsF z(P.seed, static_cast<std::uint64_t>(p), P.steps);
+    hedge_path<LanesF, NormalsF, NoLedger, kCellsF8, A>(P, cells, ncells, z, po, NoLedger{}, short_gamma);
     const int lanes = static_cast<int>(p1 - p < kLanesF8 ? p1 - p : kLanesF8);
     for (int c = 0; c < ncells; ++c)
       for (int l = 0; l < lanes; ++l) {
@@ -96,8 +116,8 @@ void trace_f8(const PathParams& P, const CellParams* cells, int ncells, double s
               int cell, std::vector<LedgerLine>& lines, double& pnl) {
   PathOutT<A> po[kMaxCellsPerPassCpu];
   // The path in lane 0, through the loop of a full run (the same bits); lanes never interact.
-  NormalsF8 z(P.seed, path, P.steps);
-  hedge_path<f8, NormalsF8, KeepCellLedger, kCellsF8, A>(P, cells, ncells, z, po, KeepCellLedger{cell, &lines},
+  NormalsF z(P.seed, path, P.steps);
+  hedge_path<LanesF, NormalsF, KeepCellLedger, kCellsF8, A>(P, cells, ncells, z, po, KeepCellLedger{cell, &lines},
                                                          short_gamma);
   pnl = static_cast<double>(po[cell].pnl[0]);
 }
@@ -106,20 +126,20 @@ void trace_f8(const PathParams& P, const CellParams* cells, int ncells, double s
 
 void hedge_paths_fp32_avx2(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
                            std::int64_t p0, std::int64_t p1, const CpuOut& out) {
-  paths_f8<f8>(P, cells, ncells, short_gamma, p0, p1, out);
+  paths_f8<LanesF>(P, cells, ncells, short_gamma, p0, p1, out);
 }
 
 void hedge_paths_mixed_avx2(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
                             std::int64_t p0, std::int64_t p1, const CpuOut& out) {
-  paths_f8<d8>(P, cells, ncells, short_gamma, p0, p1, out);
+  paths_f8<LanesD>(P, cells, ncells, short_gamma, p0, p1, out);
 }
 
 void trace_path_f32_avx2(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
                          std::uint64_t path, int cell, std::vector<LedgerLine>& lines, double& pnl, int precision) {
   if (precision == kPrecisionMixed)
-    trace_f8<d8>(P, cells, ncells, short_gamma, path, cell, lines, pnl);
+    trace_f8<LanesD>(P, cells, ncells, short_gamma, path, cell, lines, pnl);
   else
-    trace_f8<f8>(P, cells, ncells, short_gamma, path, cell, lines, pnl);
+    trace_f8<LanesF>(P, cells, ncells, short_gamma, path, cell, lines, pnl);
 }
 
 }  // namespace hl

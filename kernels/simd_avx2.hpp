@@ -100,28 +100,35 @@ struct LanePair<d4> {  // d8
   static constexpr int kLanes = 8;
   double operator[](int i) const { return i < 4 ? a[i] : b[i - 4]; }
 };
+template <>
+struct LanePair<f8> {  // f16: sixteen float paths
+  f8 a, b;
+  static constexpr int kLanes = 16;
+  float operator[](int i) const { return i < 8 ? a[i] : b[i - 8]; }
+};
 template <class M>
 struct MaskPair {  // comparison masks
   M a, b;
 };
 using d8 = LanePair<d4>;
 using d16 = LanePair<d8>;
+using f16 = LanePair<f8>;
 template <class H>
 struct lane_traits<LanePair<H>> {
-  using scalar = double;
+  using scalar = scalar_t<H>;
 };
 
 #define HL_PAIR_OP(OP)                                                                                              \
   template <class H>                                                                                                \
   inline LanePair<H> operator OP(LanePair<H> x, LanePair<H> y) { return {x.a OP y.a, x.b OP y.b}; }                 \
   template <class H>                                                                                                \
-  inline LanePair<H> operator OP(LanePair<H> x, double y) { return {x.a OP y, x.b OP y}; }                          \
+  inline LanePair<H> operator OP(LanePair<H> x, scalar_t<H> y) { return {x.a OP y, x.b OP y}; }                     \
   template <class H>                                                                                                \
-  inline LanePair<H> operator OP(double x, LanePair<H> y) { return {x OP y.a, x OP y.b}; }                          \
+  inline LanePair<H> operator OP(scalar_t<H> x, LanePair<H> y) { return {x OP y.a, x OP y.b}; }                     \
   template <class H>                                                                                                \
   inline LanePair<H>& operator OP##=(LanePair<H>& x, LanePair<H> y) { return x = x OP y; }                          \
   template <class H>                                                                                                \
-  inline LanePair<H>& operator OP##=(LanePair<H>& x, double y) { return x = x OP y; }
+  inline LanePair<H>& operator OP##=(LanePair<H>& x, scalar_t<H> y) { return x = x OP y; }
 HL_PAIR_OP(+)
 HL_PAIR_OP(-)
 HL_PAIR_OP(*)
@@ -151,7 +158,7 @@ HL_PAIR_F2(vpow)
 #undef HL_PAIR_F1
 #undef HL_PAIR_F2
 template <class H>
-inline LanePair<H> vabove(LanePair<H> x, double eps) { return {vabove(x.a, eps), vabove(x.b, eps)}; }
+inline LanePair<H> vabove(LanePair<H> x, scalar_t<H> eps) { return {vabove(x.a, eps), vabove(x.b, eps)}; }
 template <class H>
 inline auto vgt(LanePair<H> x, LanePair<H> y) {
   return MaskPair<decltype(vgt(x.a, y.a))>{vgt(x.a, y.a), vgt(x.b, y.b)};
@@ -161,8 +168,9 @@ inline LanePair<H> vselect(MaskPair<M> m, LanePair<H> x, LanePair<H> y) {
   return {vselect(m.a, x.a, y.a), vselect(m.b, x.b, y.b)};
 }
 inline i4 mask_or(i4 m) { return m; }
+inline m8 mask_or(m8 m) { return m; }
 template <class M>
-inline i4 mask_or(MaskPair<M> m) {
+inline auto mask_or(MaskPair<M> m) {
   return mask_or(m.a) | mask_or(m.b);
 }
 template <class M>
@@ -189,6 +197,10 @@ template <>
 inline d8 widen<d8, f8>(f8 x) {
   const __m256 v = (__m256)x;
   return d8{(d4)_mm256_cvtps_pd(_mm256_castps256_ps128(v)), (d4)_mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))};
+}
+template <>
+inline d16 widen<d16, f16>(f16 x) {
+  return d16{widen<d8>(x.a), widen<d8>(x.b)};
 }
 
 }  // namespace hl

@@ -201,7 +201,7 @@ TEST_CASE("backends: an AVX2 path's results do not depend on which paths share i
   }
   // Paths [k, n) run with the vectors starting at path k instead of 0: every path gets other neighbours
   // (and, under jumps, gaps and regime switches, other neighbours' branches), and must keep its bits; in
-  // the fp64 loop (16 paths per pass) and the fp32 and mixed loops (8).
+  // the fp64 loop and the fp32 and mixed loops (16 paths per pass each).
   const std::string head =
       "[study]\npaths = 200\nseed = 5\n[market]\nspot = 100.0\nrate = 0.03\ndrift = 0.06\nvolatility = 0.25\n"
       "steps = 24\n";
