@@ -85,9 +85,10 @@ HL_HD R heston_step(const PathParams& P, MarketState<R>& m, R log_rel, R z, R zv
          vsqrt(vmax(T(P.hs_k3) * v + T(P.hs_k4) * vn, zero)) * z;
 }
 
-// Advances log S from grid date t_{j-1} to t_j (j >= 1). Returns log S at t_j before any jump or gap;
-// jump_log receives the log move of this step's jumps plus the gap, so that log S_j = result + jump_log
-// (the split that the jump attribution of the P&L uses).
+// Advances the path's state log_rel = log(S / S0) from grid date t_{j-1} to t_j (j >= 1); the step adds
+// increments only, so it is the same from any origin (the tests step log S itself). Returns the state at
+// t_j before any jump or gap; jump_log receives the log move of this step's jumps plus the gap, so that
+// the state at t_j is result + jump_log (the split that the jump attribution of the P&L uses).
 template <class R, class Src>
 HL_HD R market_step(const PathParams& P, MarketState<R>& m, Src& src, int j, R log_rel, R& jump_log) {
   using T = scalar_t<R>;
