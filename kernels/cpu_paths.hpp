@@ -40,14 +40,14 @@ struct LedgerLine {
   int step;
   double spot, position, trade, fee, cash, book_cash;
 };
-// A lane value's first path, in double: the value itself for a scalar lane (double, float), lane 0 for
-// a vector of paths (the AVX2 loops trace their path in lane 0).
+// Path l of a lane value, in double: the value itself for a scalar lane (double, float), lane l of a
+// vector of paths (the AVX2 loops trace their path in lane 0).
 template <class V>
-double lane0(const V& v) {
+double lane(const V& v, int l) {
   if constexpr (std::is_arithmetic_v<V>)
     return static_cast<double>(v);
   else
-    return static_cast<double>(v[0]);
+    return static_cast<double>(v[l]);
 }
 // Keeps one cell's rows of a loop's ledger (LedgerRow of any lane type: lane 0), in double.
 struct KeepCellLedger {
@@ -57,8 +57,8 @@ struct KeepCellLedger {
   template <class Row>
   void operator()(const Row& r) const {
     if (r.cell == cell)
-      lines->push_back({r.step, lane0(r.spot), lane0(r.position), lane0(r.trade), lane0(r.fee), lane0(r.cash),
-                        lane0(r.book_cash)});
+      lines->push_back({r.step, lane(r.spot, 0), lane(r.position, 0), lane(r.trade, 0), lane(r.fee, 0),
+                        lane(r.cash, 0), lane(r.book_cash, 0)});
   }
 };
 void trace_path_avx2(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,

@@ -13,8 +13,7 @@
 #include <thread>
 
 #include "kernels/backend.hpp"
-#include "kernels/cpu_paths.hpp"
-#include "kernels/hedge_path.hpp"
+#include "kernels/cpu_loop.hpp"
 
 namespace hl {
 
@@ -58,12 +57,8 @@ void SimOutput::resize(std::size_t cells, std::int64_t paths, bool with_jumps) {
 
 void hedge_paths_scalar(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
                         std::int64_t p0, std::int64_t p1, const CpuOut& out) {
-  PathOut po[kMaxCellsPerPassCpu];
-  for (std::int64_t p = p0; p < p1; ++p) {
-    PhiloxNormals z = philox_normals(P.seed, static_cast<std::uint64_t>(p));
-    hedge_path<double, PhiloxNormals, NoLedger, kMaxCellsPerPassCpu>(P, cells, ncells, z, po, NoLedger{}, short_gamma);
-    for (int c = 0; c < ncells; ++c) store_path(out, c, p, po[c]);
-  }
+  hedge_paths_lanes<double, double, kMaxCellsPerPassCpu>(P, cells, ncells, short_gamma, p0, p1, out,
+                                                         [&](std::uint64_t p) { return philox_normals(P.seed, p); });
 }
 
 const char* cpu_simd() {
@@ -94,11 +89,8 @@ void trace_path_cpu(const PathParams& P, const CellParams* cells, int ncells, do
     return trace_path_f32(P, cells, ncells, short_gamma, path, cell, lines, pnl, precision);
   }
   if (std::strcmp(cpu_simd(), "avx2") == 0) return trace_path_avx2(P, cells, ncells, short_gamma, path, cell, lines, pnl);
-  PathOut po[kMaxCellsPerPassCpu];
-  PhiloxNormals z = philox_normals(P.seed, path);
-  hedge_path<double, PhiloxNormals, KeepCellLedger, kMaxCellsPerPassCpu>(P, cells, ncells, z, po,
-                                                                         KeepCellLedger{cell, &lines}, short_gamma);
-  pnl = po[cell].pnl;
+  pnl = trace_path_lanes<double, double, kMaxCellsPerPassCpu>(
+      P, cells, ncells, short_gamma, path, cell, lines, [&](std::uint64_t p) { return philox_normals(P.seed, p); });
 }
 
 int cpu_threads(int requested) {

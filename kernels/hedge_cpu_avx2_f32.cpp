@@ -4,8 +4,7 @@
 // simd_avx2.hpp first: the vector overloads must be declared where hedge_path's template is defined.
 #include "kernels/simd_avx2.hpp"
 // clang-format off
-#include "kernels/cpu_paths.hpp"
-#include "kernels/hedge_path.hpp"
+#include "kernels/cpu_loop.hpp"
 // clang-format on
 
 namespace hl {
@@ -84,62 +83,38 @@ struct NormalsF16 {
 
 // The lane type, its normals and its double accumulators (mixed).
 using LanesF = f16;
-using NormalsF = NormalsF16;
 using LanesD = d16;
-constexpr int kLanesF8 = LanesF::kLanes;
-// The per-cell arrays padded off a power of two, as in hedge_cpu_avx2.cpp.
-constexpr int kCellsF8 = kMaxCellsPerPassCpu + 3;
 
 template <class A>
-__attribute__((flatten)) void paths_f8(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
-                                       std::int64_t p0, std::int64_t p1, const CpuOut& out) {
-  PathOutT<A> po[kMaxCellsPerPassCpu];
-  for (std::int64_t p = p0; p < p1; p += kLanesF8) {
-    // A short last vector computes paths past p1 too; they are dropped (lanes never interact).
-    NormalsF z(P.seed, static_cast<std::uint64_t>(p), P.steps);
-    hedge_path<LanesF, NormalsF, NoLedger, kCellsF8, A>(P, cells, ncells, z, po, NoLedger{}, short_gamma);
-    const int lanes = static_cast<int>(p1 - p < kLanesF8 ? p1 - p : kLanesF8);
-    for (int c = 0; c < ncells; ++c)
-      for (int l = 0; l < lanes; ++l) {
-        const PathOutT<A>& o = po[c];
-        store_path(out, c, p + l,
-                   PathOut{static_cast<double>(o.pnl[l]), static_cast<double>(o.cost[l]),
-                           static_cast<double>(o.trades[l]), static_cast<double>(o.turnover_shares[l]),
-                           static_cast<double>(o.turnover_notional[l]), static_cast<double>(o.jump_pnl[l]),
-                           static_cast<double>(o.jumps[l])});
-      }
-  }
+__attribute__((flatten)) void paths_f16(const PathParams& P, const CellParams* cells, int ncells,
+                                        double short_gamma, std::int64_t p0, std::int64_t p1, const CpuOut& out) {
+  hedge_paths_lanes<LanesF, A, kCellsPadded>(P, cells, ncells, short_gamma, p0, p1, out,
+                                             [&](std::uint64_t p) { return NormalsF16(P.seed, p, P.steps); });
 }
 
 template <class A>
-void trace_f8(const PathParams& P, const CellParams* cells, int ncells, double short_gamma, std::uint64_t path,
-              int cell, std::vector<LedgerLine>& lines, double& pnl) {
-  PathOutT<A> po[kMaxCellsPerPassCpu];
-  // The path in lane 0, through the loop of a full run (the same bits); lanes never interact.
-  NormalsF z(P.seed, path, P.steps);
-  hedge_path<LanesF, NormalsF, KeepCellLedger, kCellsF8, A>(P, cells, ncells, z, po, KeepCellLedger{cell, &lines},
-                                                         short_gamma);
-  pnl = static_cast<double>(po[cell].pnl[0]);
+double trace_f16(const PathParams& P, const CellParams* cells, int ncells, double short_gamma, std::uint64_t path,
+                 int cell, std::vector<LedgerLine>& lines) {
+  return trace_path_lanes<LanesF, A, kCellsPadded>(P, cells, ncells, short_gamma, path, cell, lines,
+                                                   [&](std::uint64_t p) { return NormalsF16(P.seed, p, P.steps); });
 }
 
 }  // namespace
 
 void hedge_paths_fp32_avx2(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
                            std::int64_t p0, std::int64_t p1, const CpuOut& out) {
-  paths_f8<LanesF>(P, cells, ncells, short_gamma, p0, p1, out);
+  paths_f16<LanesF>(P, cells, ncells, short_gamma, p0, p1, out);
 }
 
 void hedge_paths_mixed_avx2(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
                             std::int64_t p0, std::int64_t p1, const CpuOut& out) {
-  paths_f8<LanesD>(P, cells, ncells, short_gamma, p0, p1, out);
+  paths_f16<LanesD>(P, cells, ncells, short_gamma, p0, p1, out);
 }
 
 void trace_path_f32_avx2(const PathParams& P, const CellParams* cells, int ncells, double short_gamma,
                          std::uint64_t path, int cell, std::vector<LedgerLine>& lines, double& pnl, int precision) {
-  if (precision == kPrecisionMixed)
-    trace_f8<LanesD>(P, cells, ncells, short_gamma, path, cell, lines, pnl);
-  else
-    trace_f8<LanesF>(P, cells, ncells, short_gamma, path, cell, lines, pnl);
+  pnl = precision == kPrecisionMixed ? trace_f16<LanesD>(P, cells, ncells, short_gamma, path, cell, lines)
+                                     : trace_f16<LanesF>(P, cells, ncells, short_gamma, path, cell, lines);
 }
 
 }  // namespace hl
