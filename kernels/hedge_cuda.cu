@@ -62,6 +62,18 @@ KernelFn<MaxCells> kernel_for(int precision) {
   return hedge_kernel<double, double, MaxCells>;
 }
 
+// Queues paths [q0, q0 + q) of one pass on the kernel whose per-cell arrays hold MaxCells cells.
+template <int MaxCells>
+void launch_pass(int precision, const PathParams& P, const Pass& pass, double short_gamma, std::int64_t q0,
+                 std::int64_t q, const PathArrays& out) {
+  CellPass<MaxCells> cells{};
+  std::copy(pass.cells.begin(), pass.cells.end(), cells.c);
+  const int threads = 128;
+  const unsigned blocks = static_cast<unsigned>((q + threads - 1) / threads);
+  kernel_for<MaxCells>(precision)<<<blocks, threads>>>(P, cells, pass.count, short_gamma, q0, q, out);
+  HL_CUDA(cudaGetLastError());
+}
+
 template <class T>
 struct DeviceBuffer {
   T* p = nullptr;
@@ -142,17 +154,6 @@ void run_cuda(const SimJob& job, const BackendOptions& opt, const ChunkSink* sin
   const int width = pass_cells(opt, true);
   const bool wide = width > kMaxCellsPerPass;
   const std::vector<Pass> passes = make_passes(job, width);
-  std::vector<CellPass<kMaxCellsPerPass>> narrow_passes;
-  std::vector<CellPass<kMaxCellsPerPassCpu>> wide_passes;
-  for (const Pass& p : passes) {
-    if (wide) {
-      wide_passes.emplace_back();
-      std::copy(p.cells.begin(), p.cells.end(), wide_passes.back().c);
-    } else {
-      narrow_passes.emplace_back();
-      std::copy(p.cells.begin(), p.cells.end(), narrow_passes.back().c);
-    }
-  }
   // Paths per chunk: the requested (or default) chunk, lowered to what half the free device memory holds
   // (sim_bytes_per_path per path and cell, every cell), in whole statistics blocks.
   std::size_t free_bytes = 0, total_bytes = 0;
@@ -170,26 +171,17 @@ void run_cuda(const SimJob& job, const BackendOptions& opt, const ChunkSink* sin
   const std::int64_t batch = opt.batch > 0 ? opt.batch : cap;  // paths per kernel launch
   auto stopped = [&] { return opt.stop && opt.stop->load(); };
 
-  const KernelFn<kMaxCellsPerPass> narrow_kernel = kernel_for<kMaxCellsPerPass>(job.precision);
-  const KernelFn<kMaxCellsPerPassCpu> wide_kernel = kernel_for<kMaxCellsPerPassCpu>(job.precision);
+  const auto launch_on = wide ? launch_pass<kMaxCellsPerPassCpu> : launch_pass<kMaxCellsPerPass>;
   // Queues the kernels of chunk [p0, p1): every pass, in launches of at most `batch` paths.
   auto launch = [&](std::int64_t p0, std::int64_t p1) {
     const std::int64_t m = p1 - p0;
-    for (std::size_t k = 0; k < passes.size(); ++k) {
-      const Pass& pass = passes[k];
+    for (const Pass& pass : passes) {
       const std::size_t at = static_cast<std::size_t>(pass.first) * m;  // the pass' first row
       const PathArrays dout{d_pnl.p + at, d_cost.p + at, d_trades.p + at, d_tsh.p + at, d_tno.p + at,
                             job.jumps ? d_jpnl.p + at : nullptr, job.jumps ? d_jumps.p + at : nullptr, m, p0};
       for (std::int64_t q0 = p0; q0 < p1; q0 += batch) {
         const std::int64_t q = std::min(batch, p1 - q0);
-        const int threads = 128;
-        const unsigned blocks = static_cast<unsigned>((q + threads - 1) / threads);
-        const double gamma = job.groups[pass.group].short_gamma;
-        if (wide)
-          wide_kernel<<<blocks, threads>>>(params[pass.group], wide_passes[k], pass.count, gamma, q0, q, dout);
-        else
-          narrow_kernel<<<blocks, threads>>>(params[pass.group], narrow_passes[k], pass.count, gamma, q0, q, dout);
-        HL_CUDA(cudaGetLastError());
+        launch_on(job.precision, params[pass.group], pass, job.groups[pass.group].short_gamma, q0, q, dout);
       }
     }
   };
