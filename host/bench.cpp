@@ -50,8 +50,6 @@ int run_bench(const BenchOptions& o, std::ostream& out) {
                                           "[hedge]\nrebalances = [{}]\n[costs]\nproportional = [{}]\n",
                                           paths, o.precision, o.model, params, steps, fmt::join(reb, ", "), fmt::join(costs, ", ")),
                               "bench");
-  const Plan plan = make_plan(s);
-
   BackendOptions bo;
   bo.threads = o.threads;
   bo.chunk = o.chunk;
@@ -64,7 +62,8 @@ int run_bench(const BenchOptions& o, std::ostream& out) {
   // Without --stats each chunk reaches the host (as in a run) and is dropped: memory stays at one chunk
   // whatever the number of paths and cells. With --stats it is reduced as `run` reduces it.
   const ChunkSink drop = [](std::int64_t, std::int64_t, const SimOutput&) {};
-  const PreparedRun prepared = o.stats ? prepare_run(s, ro) : PreparedRun{backend, plan};
+  const PreparedRun prepared = o.stats ? prepare_run(s, ro) : PreparedRun{backend, make_plan(s)};
+  const Plan& plan = prepared.plan;
   std::vector<double> secs;
   for (int r = 0; r < o.repeat; ++r) {
     const auto t0 = std::chrono::steady_clock::now();

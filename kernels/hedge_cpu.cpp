@@ -68,15 +68,19 @@ const char* cpu_simd() {
   return (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? "avx2" : "scalar";
 }
 
+namespace {
+bool avx2_loop() { return std::strcmp(cpu_simd(), "avx2") == 0; }
+}  // namespace
+
 HedgePathsFn cpu_paths_fn(int precision) {
-  const bool avx2 = std::strcmp(cpu_simd(), "avx2") == 0;
+  const bool avx2 = avx2_loop();
   if (precision == kPrecisionFp32) return avx2 ? hedge_paths_fp32_avx2 : hedge_paths_fp32;
   if (precision == kPrecisionMixed) return avx2 ? hedge_paths_mixed_avx2 : hedge_paths_mixed;
   return avx2 ? hedge_paths_avx2 : hedge_paths_scalar;
 }
 
 const char* cpu_loop_name(int precision) {
-  const bool avx2 = std::strcmp(cpu_simd(), "avx2") == 0;
+  const bool avx2 = avx2_loop();
   if (precision == kPrecisionFp64) return avx2 ? "avx2" : "scalar";
   return avx2 ? "avx2-f32" : "scalar-f32";
 }
@@ -84,11 +88,11 @@ const char* cpu_loop_name(int precision) {
 void trace_path_cpu(const PathParams& P, const CellParams* cells, int ncells, double short_gamma, std::uint64_t path,
                     int cell, std::vector<LedgerLine>& lines, double& pnl, int precision) {
   if (precision != kPrecisionFp64) {
-    if (std::strcmp(cpu_simd(), "avx2") == 0)
+    if (avx2_loop())
       return trace_path_f32_avx2(P, cells, ncells, short_gamma, path, cell, lines, pnl, precision);
     return trace_path_f32(P, cells, ncells, short_gamma, path, cell, lines, pnl, precision);
   }
-  if (std::strcmp(cpu_simd(), "avx2") == 0) return trace_path_avx2(P, cells, ncells, short_gamma, path, cell, lines, pnl);
+  if (avx2_loop()) return trace_path_avx2(P, cells, ncells, short_gamma, path, cell, lines, pnl);
   pnl = trace_path_lanes<double, double, kMaxCellsPerPassCpu>(
       P, cells, ncells, short_gamma, path, cell, lines, [&](std::uint64_t p) { return philox_normals(P.seed, p); });
 }
