@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <exception>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <stdexcept>
@@ -159,8 +160,9 @@ static_assert(sizeof(Moments) + 64 * sizeof(std::uint64_t) <= kStatBlockBytes, "
 using Candidate = std::pair<double, std::int64_t>;  // P&L, path
 bool worse_candidate(const Candidate& a, const Candidate& b) { return worse(a.first, a.second, b.first, b.second); }
 
-// The sorted sample as the quantile, tail and histogram code reads it: the i-th smallest value, and runs
-// of (value, multiplicity) over a range of ranks in increasing order.
+// The sample as the quantile, tail and histogram code reads it: the i-th smallest value, runs of
+// (value, multiplicity) over a range of ranks in increasing order, and every value in any order. Only
+// the ranks and ranges that RankRecorder found order_statistics to read need be in place (place_ranks).
 struct ExactOrder {
   const double* x;
   std::int64_t n;
@@ -170,7 +172,88 @@ struct ExactOrder {
   void runs(std::int64_t r0, std::int64_t r1, F&& f) const {
     for (std::int64_t i = r0; i < r1; ++i) f(x[i], std::uint64_t{1});
   }
+  template <class F>
+  void each(F&& f) const {
+    runs(0, n, f);
+  }
 };
+
+// What order_statistics reads of a sample of n values, found by running it with every value 0: the
+// ranks it reads one at a time and the ranges of ranks it reads in order. Which ranks these are depends
+// on n and the levels only, never on the values.
+struct RankRecorder {
+  std::int64_t n;
+  std::vector<std::int64_t>* ranks;
+  std::vector<std::pair<std::int64_t, std::int64_t>>* ranges;
+  std::int64_t size() const { return n; }
+  double at(std::int64_t i) const {
+    ranks->push_back(i);
+    return 0.0;
+  }
+  template <class F>
+  void runs(std::int64_t r0, std::int64_t r1, F&&) const {
+    if (r0 < r1) ranges->emplace_back(r0, r1);
+  }
+  template <class F>
+  void each(F&&) const {}  // any order: nothing to place
+};
+
+// Puts x[r] in its sorted place for every rank r in [r0, r1) (sorted, unique, all within [lo, hi)), with
+// the values below it before it and the others after, as a sort would leave them (up to the order of
+// equal values). Selection, not a sort: O(n log(ranks)) instead of O(n log n).
+template <class Less>
+void select_ranks(double* x, std::int64_t lo, std::int64_t hi, const std::int64_t* r0, const std::int64_t* r1,
+                  Less less) {
+  while (r0 < r1) {
+    if (hi - lo <= 64) {
+      std::sort(x + lo, x + hi, less);
+      return;
+    }
+    const std::int64_t* mid = r0 + (r1 - r0) / 2;
+    std::nth_element(x + lo, x + *mid, x + hi, less);
+    select_ranks(x, lo, *mid, r0, mid, less);
+    lo = *mid + 1;
+    r0 = mid + 1;
+  }
+}
+
+// Arranges x[0, n) so that ExactOrder reads, at every rank and range in `ranks` and `ranges`, what it
+// would read from the fully sorted sample: each rank selected, each range sorted. The values of a
+// sample are the same whatever their arrangement, so every statistic is the same as after a full sort,
+// to the bit (ranges are summed in increasing order either way).
+template <class Less>
+void place_ranks(double* x, std::int64_t n, std::vector<std::int64_t> ranks,
+                 std::vector<std::pair<std::int64_t, std::int64_t>> ranges, Less less) {
+  // Overlapping ranges (the tails at 95, 99 and 99.9% all start at rank 0) merged into one: sorted
+  // whole, it is sorted on each of them.
+  for (auto& [r0, r1] : ranges) r0 = std::max<std::int64_t>(r0, 0), r1 = std::min(r1, n);
+  std::sort(ranges.begin(), ranges.end());
+  std::vector<std::pair<std::int64_t, std::int64_t>> merged;
+  for (const auto& r : ranges) {
+    if (r.first >= r.second) continue;
+    if (!merged.empty() && r.first <= merged.back().second)
+      merged.back().second = std::max(merged.back().second, r.second);
+    else
+      merged.push_back(r);
+  }
+  ranges = std::move(merged);
+  // A range [r0, r1) holds the right values once ranks r0 and r1 are in place; then it is sorted. Ranks
+  // inside a range come with its sort.
+  for (const auto& [r0, r1] : ranges) {
+    ranks.push_back(r0);
+    ranks.push_back(r1);
+  }
+  auto sorted_anyway = [&](std::int64_t r) {
+    for (const auto& [r0, r1] : ranges)
+      if (r > r0 && r < r1) return true;
+    return r < 0 || r >= n;
+  };
+  ranks.erase(std::remove_if(ranks.begin(), ranks.end(), sorted_anyway), ranks.end());
+  std::sort(ranks.begin(), ranks.end());
+  ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
+  select_ranks(x, 0, n, ranks.data(), ranks.data() + ranks.size(), less);
+  for (const auto& [r0, r1] : ranges) std::sort(x + r0, x + r1, less);
+}
 
 // Order statistics from a sketch: rank i reads the representative of the bucket holding it, clamped to
 // the exact [min, max] of the finite values (which only brings it closer); ranks 0 and n - 1 are the
@@ -207,6 +290,10 @@ struct SketchOrder {
       r0 = std::max(r0, upto);
     }
     if (last) f(hi, std::uint64_t{1});
+  }
+  template <class F>
+  void each(F&& f) const {
+    runs(0, n, f);
   }
 };
 
@@ -288,7 +375,7 @@ void order_statistics(const Order& x, const std::vector<double>& levels, int bin
   out.histogram_counts.assign(bins, 0);
   if (bins == 0) return;
   const double scale = bins / (hi - lo);
-  x.runs(0, n, [&](double v, std::uint64_t m) {
+  x.each([&](double v, std::uint64_t m) {
     if (!std::isfinite(v)) return;
     const double t = std::min((v - lo) * scale, double(bins - 1));  // in [0, bins]; NaN if the range overflows
     const std::int64_t b = t >= 1.0 ? static_cast<std::int64_t>(t) : 0;
@@ -843,19 +930,25 @@ void StreamStats::Impl::finish_cell(std::size_t c, CellStats& out) {
   // Quantiles, tails, histogram.
   const int bins = std::max(cfg.bins, 0);
   if (exact()) {
-    // The kept P&L sorted in place (a sorted copy when it is also the samples, which keep path order).
+    // The kept P&L arranged in place (a copy when it is also the samples, which keep path order).
     std::vector<double> copy;
     double* x = kept(c);
     if (cfg.keep_samples) {
       copy.assign(x, x + n);
       x = copy.data();
     }
-    // A NaN breaks operator<'s strict weak ordering (std::sort may then run out of bounds): sort NaN
+    // Only the ranks and ranges that order_statistics reads are put in place, not the whole sample.
+    std::vector<std::int64_t> ranks;
+    std::vector<std::pair<std::int64_t, std::int64_t>> ranges;
+    CellStats dry;
+    order_statistics(RankRecorder{n, &ranks, &ranges}, cfg.levels, bins, t.flo, t.fhi, dry);
+    // A NaN breaks operator<'s strict weak ordering (selection may then run out of bounds): order NaN
     // last with a total order. The run refuses non-finite P&L upstream; this only keeps us safe.
     if (t.nonfinite > 0)
-      std::sort(x, x + n, [](double a, double b) { return a < b || (!std::isnan(a) && std::isnan(b)); });
+      place_ranks(x, n, std::move(ranks), std::move(ranges),
+                  [](double a, double b) { return a < b || (!std::isnan(a) && std::isnan(b)); });
     else
-      std::sort(x, x + n);
+      place_ranks(x, n, std::move(ranks), std::move(ranges), std::less<double>());
     order_statistics(ExactOrder{x, n}, cfg.levels, bins, t.flo, t.fhi, out);
     out.sketch_zero_threshold = kNaN;
   } else {
