@@ -1,5 +1,7 @@
 #include "host/stats.hpp"
 
+#include "host/stat_sums.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -33,6 +35,13 @@ struct Sum {
   }
   double value() const { return s + c; }
 };
+
+// A sum folded from its lanes (stat_sums.hpp), in lane order.
+Sum fold_lanes(const LaneSum& l) {
+  Sum r;
+  for (int j = 0; j < kSumLanes; ++j) r.add(Sum{l.s[j], l.c[j]});
+  return r;
+}
 
 // A total order on (value, index): lower value first, NaN after every number, ties by lower index.
 bool worse(double a, std::int64_t ia, double b, std::int64_t ib) {
@@ -639,17 +648,22 @@ void StreamStats::Impl::block_sums(std::size_t c, std::int64_t p0, std::int64_t 
   const double* x = s.pnl;
   m.n = i1 - i0;
 
+  const bool avx2 = stat_sums_avx2();
+  const std::int64_t len = i1 - i0;
+  LaneSum l[14];
+  // Sums of u, u^2 (powers >= 2), u^3, u^4 (powers 4), u = ((a + p) - m) - k, into sums[0 .. powers).
+  auto powers = [&](const double* a, const double* p, const double* q, double shift, int np, Sum* sums) {
+    shifted_power_sums(a + i0, p ? p + i0 : nullptr, q ? q + i0 : nullptr, len, shift, np, l, avx2);
+    for (int j = 0; j < np; ++j) sums[j] = fold_lanes(l[j]);
+  };
+
   // P&L: powers of u = x - K; extremes; non-finite values.
   {
-    Sum s1, s2, s3, s4;
+    powers(x, nullptr, nullptr, k.x, 4, m.x);
     double lo = kNaN, hi = -kInf, flo = kInf, fhi = -kInf;
     std::uint64_t bad = 0;
     for (std::int64_t i = i0; i < i1; ++i) {
-      const double xi = x[i], u = xi - k.x, u2 = u * u;
-      s1.add(u);
-      s2.add(u2);
-      s3.add(u2 * u);
-      s4.add(u2 * u2);
+      const double xi = x[i];
       if (before(xi, lo)) lo = xi;
       if (before(hi, xi)) hi = xi;
       if (std::isfinite(xi)) {
@@ -659,33 +673,16 @@ void StreamStats::Impl::block_sums(std::size_t c, std::int64_t p0, std::int64_t 
         ++bad;
       }
     }
-    m.x[0] = s1, m.x[1] = s2, m.x[2] = s3, m.x[3] = s4;
     m.lo = lo, m.hi = hi, m.flo = flo, m.fhi = fhi, m.nonfinite = bad;
   }
-  if (s.cost) {
-    Sum a, b;
-    for (std::int64_t i = i0; i < i1; ++i) {
-      const double u = s.cost[i] - k.cost;
-      a.add(u);
-      b.add(u * u);
-    }
-    m.cost[0] = a, m.cost[1] = b;
-  }
-  if (s.turnover_shares)
-    for (std::int64_t i = i0; i < i1; ++i) m.shares.add(s.turnover_shares[i] - k.shares);
-  if (s.turnover_notional)
-    for (std::int64_t i = i0; i < i1; ++i) m.notional.add(s.turnover_notional[i] - k.notional);
+  if (s.cost) powers(s.cost, nullptr, nullptr, k.cost, 2, m.cost);
+  if (s.turnover_shares) powers(s.turnover_shares, nullptr, nullptr, k.shares, 1, &m.shares);
+  if (s.turnover_notional) powers(s.turnover_notional, nullptr, nullptr, k.notional, 1, &m.notional);
   if (s.trades)
     for (std::int64_t i = i0; i < i1; ++i) m.trades += s.trades[i];
   if (cell.has_jumps) {
-    Sum a, b;
-    for (std::int64_t i = i0; i < i1; ++i) {
-      const double u = s.jump_pnl[i] - k.jump;
-      a.add(u);
-      b.add(u * u);
-      m.jumps += s.jumps[i];
-    }
-    m.jump[0] = a, m.jump[1] = b;
+    powers(s.jump_pnl, nullptr, nullptr, k.jump, 2, m.jump);
+    for (std::int64_t i = i0; i < i1; ++i) m.jumps += s.jumps[i];
     for (std::int64_t i = i0; i < i1; ++i) {
       const int j = jump_bin(s.jumps[i]);
       const double u = x[i] - k.bin[j];
@@ -694,36 +691,19 @@ void StreamStats::Impl::block_sums(std::size_t c, std::int64_t p0, std::int64_t 
       m.bin[j][1].add(u * u);
     }
   }
-  // Attribution: diffusive := pnl + cost - jump (the jump part is 0 without jump arrays).
-  if (s.cost) {
-    Sum a, b;
-    for (std::int64_t i = i0; i < i1; ++i) {
-      const double d = cell.has_jumps ? (x[i] + s.cost[i]) - s.jump_pnl[i] : x[i] + s.cost[i];
-      const double u = d - k.diffusive;
-      a.add(u);
-      b.add(u * u);
-    }
-    m.diffusive[0] = a, m.diffusive[1] = b;
-  }
+  // Attribution: diffusive := (pnl + cost) - jump (the jump part is 0 without jump arrays).
+  if (s.cost) powers(x, s.cost, cell.has_jumps ? s.jump_pnl : nullptr, k.diffusive, 2, m.diffusive);
   // Paired with the baseline: the powers d^i s^j of the difference d = (x - x_base) - K_diff and the sum
   // s = (x - K_x) + (x_base - K_base), up to i + j = 4 (finish_paired). Not for the baseline itself,
   // whose differences are 0 by definition.
   if (cfg.baseline >= 0 && c != static_cast<std::size_t>(cfg.baseline)) {
     const double* b = v[static_cast<std::size_t>(cfg.baseline)].pnl;
     const double kb = cells[static_cast<std::size_t>(cfg.baseline)].k.x;
-    Sum d1, s1, d2, ds, s2, d3, d2s, ds2, s3, d4, d3s, d2s2, ds3, s4;
-    for (std::int64_t i = i0; i < i1; ++i) {
-      const double d = (x[i] - b[i]) - k.diff, e = (x[i] - k.x) + (b[i] - kb);
-      const double dd = d * d, ee = e * e;
-      d1.add(d), s1.add(e);
-      d2.add(dd), ds.add(d * e), s2.add(ee);
-      d3.add(dd * d), d2s.add(dd * e), ds2.add(d * ee), s3.add(ee * e);
-      d4.add(dd * dd), d3s.add((dd * d) * e), d2s2.add(dd * ee), ds3.add(d * (ee * e)), s4.add(ee * ee);
-    }
-    Sum(&p)[5][5] = m.pd;
-    p[1][0] = d1, p[0][1] = s1, p[2][0] = d2, p[1][1] = ds, p[0][2] = s2;
-    p[3][0] = d3, p[2][1] = d2s, p[1][2] = ds2, p[0][3] = s3;
-    p[4][0] = d4, p[3][1] = d3s, p[2][2] = d2s2, p[1][3] = ds3, p[0][4] = s4;
+    paired_power_sums(x + i0, b + i0, len, k.diff, k.x, kb, l, avx2);
+    // The series come in order of i + j, then of j (stat_sums.hpp).
+    int q = 0;
+    for (int order = 1; order <= 4; ++order)
+      for (int j = 0; j <= order; ++j) m.pd[order - j][j] = fold_lanes(l[q++]);
   }
   // P(pnl < -L): counts, strictly below (NaN is never below).
   for (std::size_t t = 0; t < cfg.loss_thresholds.size(); ++t) {

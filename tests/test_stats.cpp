@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
 
+#include "host/stat_sums.hpp"
 #include "host/stats.hpp"
 
 namespace {
@@ -602,4 +604,74 @@ TEST_CASE("stats: exact order statistics (ranks selected, not sorted) equal thos
     }
   }
   CHECK(checked == 12 * 4 * 101);
+}
+
+TEST_CASE("stats: block sums in lanes, the generic and the AVX2 build the same bits, against long double") {
+  // shifted_power_sums and paired_power_sums: every lane's Neumaier sum the same bits from both builds
+  // (no contraction, the same operations in the same order), and the folded sums within 4e-16 of the
+  // sum of |terms| from a long double sum of the same terms. Lengths around the vector width.
+  std::mt19937_64 rng(77);
+  std::normal_distribution<double> N(0.0, 1.0);
+  const bool avx2 = __builtin_cpu_supports("avx2");
+  if (!avx2) MESSAGE("no AVX2 on this CPU: only the generic build is checked");
+  auto fold = [](const hl::LaneSum& l) {
+    long double r = 0.0L;
+    for (int j = 0; j < hl::kSumLanes; ++j) r += static_cast<long double>(l.s[j]) + l.c[j];
+    return r;
+  };
+  auto same = [](const hl::LaneSum& a, const hl::LaneSum& b) {
+    return std::memcmp(a.s, b.s, sizeof a.s) == 0 && std::memcmp(a.c, b.c, sizeof a.c) == 0;
+  };
+  int checked = 0;
+  for (std::int64_t n : {0, 1, 3, 4, 5, 7, 8, 4095, 4096}) {
+    std::vector<double> a(n), p(n), m(n), b(n);
+    for (std::int64_t i = 0; i < n; ++i) {
+      a[i] = 100.0 + 5.0 * N(rng), p[i] = 0.01 * std::fabs(N(rng)), m[i] = 2.0 * N(rng), b[i] = a[i] + 0.3 * N(rng);
+    }
+    CAPTURE(n);
+    for (int powers : {1, 2, 4}) {
+      for (int with = 0; with < 4; ++with) {
+        const double* pp = (with & 1) ? p.data() : nullptr;
+        const double* mm = (with & 2) ? m.data() : nullptr;
+        hl::LaneSum g[4], v[4];
+        hl::shifted_power_sums(a.data(), pp, mm, n, 100.3, powers, g, false);
+        if (avx2) hl::shifted_power_sums(a.data(), pp, mm, n, 100.3, powers, v, true);
+        long double ref[4] = {}, mag[4] = {};
+        for (std::int64_t i = 0; i < n; ++i) {
+          double u = a[i];
+          if (pp) u = u + pp[i];
+          if (mm) u = u - mm[i];
+          u = u - 100.3;
+          const double u2 = u * u, t[4] = {u, u2, u2 * u, u2 * u2};
+          for (int j = 0; j < 4; ++j) ref[j] += t[j], mag[j] += std::fabs(t[j]);
+        }
+        for (int j = 0; j < powers; ++j) {
+          CAPTURE(powers);
+          CAPTURE(with);
+          CAPTURE(j);
+          CHECK(std::fabs(static_cast<double>(fold(g[j]) - ref[j])) <= 4e-16 * static_cast<double>(mag[j]));
+          if (avx2) CHECK(same(g[j], v[j]));
+          ++checked;
+        }
+      }
+    }
+    hl::LaneSum g[14], v[14];
+    hl::paired_power_sums(a.data(), b.data(), n, 0.01, 100.2, 99.9, g, false);
+    if (avx2) hl::paired_power_sums(a.data(), b.data(), n, 0.01, 100.2, 99.9, v, true);
+    long double ref[14] = {}, mag[14] = {};
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double d = (a[i] - b[i]) - 0.01, e = (a[i] - 100.2) + (b[i] - 99.9);
+      const double dd = d * d, ee = e * e;
+      const double t[14] = {d,      e,      dd,      d * e,          ee,      dd * d,         dd * e,
+                            d * ee, ee * e, dd * dd, (dd * d) * e, dd * ee, d * (ee * e), ee * ee};
+      for (int j = 0; j < 14; ++j) ref[j] += t[j], mag[j] += std::fabs(t[j]);
+    }
+    for (int j = 0; j < 14; ++j) {
+      CAPTURE(j);
+      CHECK(std::fabs(static_cast<double>(fold(g[j]) - ref[j])) <= 4e-16 * static_cast<double>(mag[j]));
+      if (avx2) CHECK(same(g[j], v[j]));
+      ++checked;
+    }
+  }
+  CHECK(checked == 9 * (4 + 8 + 16 + 14));
 }
