@@ -169,24 +169,6 @@ static_assert(sizeof(Moments) + 64 * sizeof(std::uint64_t) <= kStatBlockBytes, "
 using Candidate = std::pair<double, std::int64_t>;  // P&L, path
 bool worse_candidate(const Candidate& a, const Candidate& b) { return worse(a.first, a.second, b.first, b.second); }
 
-// The sample as the quantile, tail and histogram code reads it: the i-th smallest value, runs of
-// (value, multiplicity) over a range of ranks in increasing order, and every value in any order. Only
-// the ranks and ranges that RankRecorder found order_statistics to read need be in place (place_ranks).
-struct ExactOrder {
-  const double* x;
-  std::int64_t n;
-  std::int64_t size() const { return n; }
-  double at(std::int64_t i) const { return x[i]; }
-  template <class F>
-  void runs(std::int64_t r0, std::int64_t r1, F&& f) const {
-    for (std::int64_t i = r0; i < r1; ++i) f(x[i], std::uint64_t{1});
-  }
-  template <class F>
-  void each(F&& f) const {
-    runs(0, n, f);
-  }
-};
-
 // What order_statistics reads of a sample of n values, found by running it with every value 0: the
 // ranks it reads one at a time and the ranges of ranks it reads in order. Which ranks these are depends
 // on n and the levels only, never on the values.
@@ -205,6 +187,45 @@ struct RankRecorder {
   }
   template <class F>
   void each(F&&) const {}  // any order: nothing to place
+};
+
+// The values at ranks [r0, r1) of the sample, in increasing order: v[0] is the value of rank r0.
+struct RankSeg {
+  std::int64_t r0, r1;
+  const double* v;
+};
+
+// The sample as the quantile, tail and histogram code reads it: the i-th smallest value and runs of
+// (value, multiplicity) over a range of ranks in increasing order, from the sorted segments that
+// exact_order built for the ranks and ranges RankRecorder found; and every value in any order.
+struct ExactOrder {
+  const double* x = nullptr;  // every value, in any order
+  std::int64_t n = 0;
+  std::vector<RankSeg> segs;  // by r0, disjoint
+  std::vector<double> store;  // the segments' values where they are not in x itself
+  std::int64_t size() const { return n; }
+  const RankSeg& seg(std::int64_t i) const {
+    auto it = std::upper_bound(segs.begin(), segs.end(), i, [](std::int64_t r, const RankSeg& g) { return r < g.r0; });
+    if (it == segs.begin() || i >= (it - 1)->r1) throw std::logic_error("exact order statistics: rank not placed");
+    return *(it - 1);
+  }
+  double at(std::int64_t i) const {
+    const RankSeg& g = seg(i);
+    return g.v[i - g.r0];
+  }
+  template <class F>
+  void runs(std::int64_t r0, std::int64_t r1, F&& f) const {
+    while (r0 < r1) {
+      const RankSeg& g = seg(r0);
+      const std::int64_t e = std::min(r1, g.r1);
+      for (std::int64_t i = r0; i < e; ++i) f(g.v[i - g.r0], std::uint64_t{1});
+      r0 = e;
+    }
+  }
+  template <class F>
+  void each(F&& f) const {
+    for (std::int64_t i = 0; i < n; ++i) f(x[i], std::uint64_t{1});
+  }
 };
 
 // Puts x[r] in its sorted place for every rank r in [r0, r1) (sorted, unique, all within [lo, hi)), with
@@ -226,15 +247,95 @@ void select_ranks(double* x, std::int64_t lo, std::int64_t hi, const std::int64_
   }
 }
 
-// Arranges x[0, n) so that ExactOrder reads, at every rank and range in `ranks` and `ranges`, what it
-// would read from the fully sorted sample: each rank selected, each range sorted. The values of a
-// sample are the same whatever their arrangement, so every statistic is the same as after a full sort,
-// to the bit (ranges are summed in increasing order either way).
+// Selection: x arranged in place so that every rank is selected and every range sorted (with the ranks
+// r0 and r1 of a range selected first, the range holds the right values), the segments pointing into x.
 template <class Less>
-void place_ranks(double* x, std::int64_t n, std::vector<std::int64_t> ranks,
-                 std::vector<std::pair<std::int64_t, std::int64_t>> ranges, Less less) {
-  // Overlapping ranges (the tails at 95, 99 and 99.9% all start at rank 0) merged into one: sorted
-  // whole, it is sorted on each of them.
+void select_order(double* x, std::int64_t n, const std::vector<std::int64_t>& ranks,
+                  const std::vector<std::pair<std::int64_t, std::int64_t>>& ranges, Less less, ExactOrder& o) {
+  std::vector<std::int64_t> sel = ranks;
+  for (const auto& [r0, r1] : ranges) {
+    sel.push_back(r0);
+    if (r1 < n) sel.push_back(r1);
+  }
+  std::sort(sel.begin(), sel.end());
+  sel.erase(std::unique(sel.begin(), sel.end()), sel.end());
+  select_ranks(x, 0, n, sel.data(), sel.data() + sel.size(), less);
+  for (const auto& [r0, r1] : ranges) {
+    std::sort(x + r0, x + r1, less);
+    o.segs.push_back(RankSeg{r0, r1, x + r0});
+  }
+  for (std::int64_t r : ranks) o.segs.push_back(RankSeg{r, r + 1, x + r});
+  std::sort(o.segs.begin(), o.segs.end(), [](const RankSeg& a, const RankSeg& b) { return a.r0 < b.r0; });
+}
+
+// Buckets: one pass counts the values in 65536 equal buckets (over the range of a strided sample of
+// 4096 values, the values beyond it in the end buckets: the bucket of a value never decreases with the
+// value), so that the bucket of every wanted rank is known; a second pass copies out the values of
+// those buckets only, and each is sorted. x is not changed. Declines (false) when the wanted buckets
+// hold more than an eighth of the sample (values bunched in a few buckets), for the selection to do.
+bool bucket_order(const double* x, std::int64_t n, const std::vector<std::int64_t>& ranks,
+                  const std::vector<std::pair<std::int64_t, std::int64_t>>& ranges, ExactOrder& o) {
+  constexpr std::int32_t kB = 1 << 16;
+  constexpr std::int64_t kSample = 4096;
+  if (n < 16 * kSample || n >= (std::int64_t{1} << 32)) return false;
+  double a = kInf, b = -kInf;
+  for (std::int64_t j = 0; j < kSample; ++j) {
+    const double v = x[j * n / kSample];
+    a = std::min(a, v), b = std::max(b, v);
+  }
+  const double scale = static_cast<double>(kB) / (b - a);
+  if (!(b > a) || !std::isfinite(scale)) return false;
+  auto bucket = [a, scale](double v) {
+    const double t = (v - a) * scale;
+    return t <= 0.0 ? 0 : t < static_cast<double>(kB - 1) ? static_cast<std::int32_t>(t) : kB - 1;
+  };
+  std::vector<std::uint32_t> count(kB, 0);
+  for (std::int64_t i = 0; i < n; ++i) ++count[static_cast<std::size_t>(bucket(x[i]))];
+  std::vector<std::int64_t> start(kB + 1, 0);  // ranks [start[k], start[k + 1]) are in bucket k
+  for (std::int32_t k = 0; k < kB; ++k) start[k + 1] = start[k] + count[k];
+  auto bucket_of_rank = [&](std::int64_t r) {
+    return static_cast<std::int32_t>(std::upper_bound(start.begin(), start.end(), r) - start.begin()) - 1;
+  };
+  std::vector<char> want(kB, 0);
+  for (std::int64_t r : ranks) want[bucket_of_rank(r)] = 1;
+  for (const auto& [r0, r1] : ranges)
+    for (std::int32_t k = bucket_of_rank(r0), e = bucket_of_rank(r1 - 1); k <= e; ++k) want[k] = 1;
+  std::vector<std::int64_t> at(kB, -1);  // where bucket k's values go in o.store
+  std::int64_t total = 0;
+  for (std::int32_t k = 0; k < kB; ++k)
+    if (want[k]) at[k] = total, total += count[k];
+  if (total > n / 8) return false;
+  o.store.resize(static_cast<std::size_t>(total));
+  std::vector<std::int64_t> fill = at;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int32_t k = bucket(x[i]);
+    if (want[k]) o.store[static_cast<std::size_t>(fill[k]++)] = x[i];
+  }
+  // Each wanted bucket sorted; runs of wanted buckets are runs of ranks, stored contiguously.
+  for (std::int32_t k = 0; k < kB;) {
+    if (!want[k]) {
+      ++k;
+      continue;
+    }
+    const std::int32_t k0 = k;
+    for (; k < kB && want[k]; ++k)
+      std::sort(o.store.begin() + at[k], o.store.begin() + at[k] + count[k]);
+    if (start[k] > start[k0]) o.segs.push_back(RankSeg{start[k0], start[k], o.store.data() + at[k0]});
+  }
+  return true;
+}
+
+// The exact order statistics of x[0, n) for the ranks and ranges order_statistics reads: by buckets
+// where the values allow, else by selection (x rearranged in place when may_rearrange, else a copy).
+// Either way every value read is the one a full sort would put at that rank, so every statistic is the
+// same, to the bit (ranges are summed in increasing order either way). `finite`: no NaN or infinity.
+ExactOrder exact_order(double* x, std::int64_t n, bool finite, bool may_rearrange, std::vector<std::int64_t> ranks,
+                       std::vector<std::pair<std::int64_t, std::int64_t>> ranges) {
+  ExactOrder o;
+  o.x = x;
+  o.n = n;
+  // Ranges clamped and merged (the tails at 95, 99 and 99.9% all start at rank 0); ranks within a range
+  // come with it.
   for (auto& [r0, r1] : ranges) r0 = std::max<std::int64_t>(r0, 0), r1 = std::min(r1, n);
   std::sort(ranges.begin(), ranges.end());
   std::vector<std::pair<std::int64_t, std::int64_t>> merged;
@@ -245,23 +346,28 @@ void place_ranks(double* x, std::int64_t n, std::vector<std::int64_t> ranks,
     else
       merged.push_back(r);
   }
-  ranges = std::move(merged);
-  // A range [r0, r1) holds the right values once ranks r0 and r1 are in place; then it is sorted. Ranks
-  // inside a range come with its sort.
-  for (const auto& [r0, r1] : ranges) {
-    ranks.push_back(r0);
-    ranks.push_back(r1);
-  }
-  auto sorted_anyway = [&](std::int64_t r) {
-    for (const auto& [r0, r1] : ranges)
-      if (r > r0 && r < r1) return true;
+  auto covered = [&](std::int64_t r) {
+    for (const auto& [r0, r1] : merged)
+      if (r >= r0 && r < r1) return true;
     return r < 0 || r >= n;
   };
-  ranks.erase(std::remove_if(ranks.begin(), ranks.end(), sorted_anyway), ranks.end());
+  ranks.erase(std::remove_if(ranks.begin(), ranks.end(), covered), ranks.end());
   std::sort(ranks.begin(), ranks.end());
   ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
-  select_ranks(x, 0, n, ranks.data(), ranks.data() + ranks.size(), less);
-  for (const auto& [r0, r1] : ranges) std::sort(x + r0, x + r1, less);
+
+  if (finite && bucket_order(x, n, ranks, merged, o)) return o;
+  double* y = x;
+  if (!may_rearrange) {
+    o.store.assign(x, x + n);
+    y = o.store.data();
+  }
+  // A NaN breaks operator<'s strict weak ordering (selection may then run out of bounds): order NaN
+  // last with a total order. The run refuses non-finite P&L upstream; this only keeps us safe.
+  if (finite)
+    select_order(y, n, ranks, merged, std::less<double>(), o);
+  else
+    select_order(y, n, ranks, merged, [](double p, double q) { return p < q || (!std::isnan(p) && std::isnan(q)); }, o);
+  return o;
 }
 
 // Order statistics from a sketch: rank i reads the representative of the bucket holding it, clamped to
@@ -910,26 +1016,15 @@ void StreamStats::Impl::finish_cell(std::size_t c, CellStats& out) {
   // Quantiles, tails, histogram.
   const int bins = std::max(cfg.bins, 0);
   if (exact()) {
-    // The kept P&L arranged in place (a copy when it is also the samples, which keep path order).
-    std::vector<double> copy;
-    double* x = kept(c);
-    if (cfg.keep_samples) {
-      copy.assign(x, x + n);
-      x = copy.data();
-    }
-    // Only the ranks and ranges that order_statistics reads are put in place, not the whole sample.
+    // Only the ranks and ranges that order_statistics reads are found, not the whole sample sorted. The
+    // kept P&L may be rearranged, unless it is also the samples, which keep path order.
     std::vector<std::int64_t> ranks;
     std::vector<std::pair<std::int64_t, std::int64_t>> ranges;
     CellStats dry;
     order_statistics(RankRecorder{n, &ranks, &ranges}, cfg.levels, bins, t.flo, t.fhi, dry);
-    // A NaN breaks operator<'s strict weak ordering (selection may then run out of bounds): order NaN
-    // last with a total order. The run refuses non-finite P&L upstream; this only keeps us safe.
-    if (t.nonfinite > 0)
-      place_ranks(x, n, std::move(ranks), std::move(ranges),
-                  [](double a, double b) { return a < b || (!std::isnan(a) && std::isnan(b)); });
-    else
-      place_ranks(x, n, std::move(ranks), std::move(ranges), std::less<double>());
-    order_statistics(ExactOrder{x, n}, cfg.levels, bins, t.flo, t.fhi, out);
+    const ExactOrder o = exact_order(kept(c), n, t.nonfinite == 0, !cfg.keep_samples, std::move(ranks),
+                                     std::move(ranges));
+    order_statistics(o, cfg.levels, bins, t.flo, t.fhi, out);
     out.sketch_zero_threshold = kNaN;
   } else {
     SketchOrder o;
