@@ -189,6 +189,12 @@ struct RankRecorder {
   void each(F&&) const {}  // any order: nothing to place
 };
 
+// The order of the sorted sample: by value, and -0 before +0, so that the value at every rank is one
+// bit pattern whichever way it is found (operator< alone leaves the two zeros in any order).
+struct ZeroSignLess {
+  bool operator()(double p, double q) const { return p < q || (p == q && std::signbit(p) && !std::signbit(q)); }
+};
+
 // The values at ranks [r0, r1) of the sample, in increasing order: v[0] is the value of rank r0.
 struct RankSeg {
   std::int64_t r0, r1;
@@ -319,7 +325,7 @@ bool bucket_order(const double* x, std::int64_t n, const std::vector<std::int64_
     }
     const std::int32_t k0 = k;
     for (; k < kB && want[k]; ++k)
-      std::sort(o.store.begin() + at[k], o.store.begin() + at[k] + count[k]);
+      std::sort(o.store.begin() + at[k], o.store.begin() + at[k] + count[k], ZeroSignLess());
     if (start[k] > start[k0]) o.segs.push_back(RankSeg{start[k0], start[k], o.store.data() + at[k0]});
   }
   return true;
@@ -327,8 +333,8 @@ bool bucket_order(const double* x, std::int64_t n, const std::vector<std::int64_
 
 // The exact order statistics of x[0, n) for the ranks and ranges order_statistics reads: by buckets
 // where the values allow, else by selection (x rearranged in place when may_rearrange, else a copy).
-// Either way every value read is the one a full sort would put at that rank, so every statistic is the
-// same, to the bit (ranges are summed in increasing order either way). `finite`: no NaN or infinity.
+// Either way every value read is the one a full sort (ZeroSignLess, NaN last) puts at that rank, so every
+// statistic is the same, to the bit (ranges are summed in increasing order either way). `finite`: no NaN or infinity.
 ExactOrder exact_order(double* x, std::int64_t n, bool finite, bool may_rearrange, std::vector<std::int64_t> ranks,
                        std::vector<std::pair<std::int64_t, std::int64_t>> ranges) {
   ExactOrder o;
@@ -362,11 +368,12 @@ ExactOrder exact_order(double* x, std::int64_t n, bool finite, bool may_rearrang
     y = o.store.data();
   }
   // A NaN breaks operator<'s strict weak ordering (selection may then run out of bounds): order NaN
-  // last with a total order. The run refuses non-finite P&L upstream; this only keeps us safe.
+  // last. The run refuses non-finite P&L upstream; this only keeps us safe.
   if (finite)
-    select_order(y, n, ranks, merged, std::less<double>(), o);
+    select_order(y, n, ranks, merged, ZeroSignLess(), o);
   else
-    select_order(y, n, ranks, merged, [](double p, double q) { return p < q || (!std::isnan(p) && std::isnan(q)); }, o);
+    select_order(y, n, ranks, merged,
+                 [](double p, double q) { return ZeroSignLess()(p, q) || (!std::isnan(p) && std::isnan(q)); }, o);
   return o;
 }
 
