@@ -67,8 +67,10 @@ double run_memory_bytes(const Study& study, const Plan& plan, QuantileMethod met
   double need = chunk * cells * static_cast<double>(sim_bytes_per_path(job.jumps));
   need += std::ceil(chunk / static_cast<double>(kStatBlock)) * cells * (kStatBlockBytes + 16.0 * study.worst_paths);
   if (method == QuantileMethod::exact) {
-    // Every path's P&L; when it is also the samples, a sorted copy per reducing thread instead.
+    // Every path's P&L; when it is also the samples, a copy to select in per reducing thread instead. Per
+    // reducing thread too, the buckets' counts and the values of the wanted buckets (at most an eighth).
     need += paths * 8.0 * (study.samples ? reducers : cells);
+    need += reducers * (paths * 1.0 + 1.5e6);
   } else {
     // The sketches, and a bucket code (4 bytes) per path and cell of the chunk.
     need += cells * sketch_bytes_estimate(study.sketch_accuracy) + chunk * cells * 4.0;

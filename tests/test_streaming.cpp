@@ -528,13 +528,16 @@ TEST_CASE("streaming: memory is bounded by the chunk, except what output.samples
         0);
   CHECK(refused({"study.paths=1000000000000", "output.quantile_method='exact'"})
             .rfind("output.quantile_method: exact quantiles keep every path's P&L", 0) == 0);
-  // The chunk bounds the buffer: 3 blocks of 2 cells of 36 bytes.
+  // The chunk bounds the buffer: 3 blocks of 2 cells of 36 bytes. Each of the 2 reducing threads adds
+  // its buckets (1.5e6 bytes) and up to 1 byte per path of wanted values.
   o.chunk = 3 * kStatBlock;
+  o.threads = 2;
   const Study mid = load_study(dk, {"study.paths=1000000"});
   const PreparedRun q = prepare_run(mid, o);
   CHECK(q.method == QuantileMethod::exact);
   CHECK(run_memory_bytes(mid, q.plan, q.method, o) ==
-        doctest::Approx(3.0 * kStatBlock * 2 * 36 + 3 * 2 * (kStatBlockBytes + 16.0 * mid.worst_paths) + 1e6 * 2 * 8)
+        doctest::Approx(3.0 * kStatBlock * 2 * 36 + 3 * 2 * (kStatBlockBytes + 16.0 * mid.worst_paths) + 1e6 * 2 * 8 +
+                        2 * (1e6 + 1.5e6))
             .epsilon(1e-12));
   CHECK(chunk_paths(q.plan.job, 5000) == 2 * kStatBlock);
   CHECK(chunk_paths(p.plan.job, 0) % kStatBlock == 0);
