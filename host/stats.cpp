@@ -290,7 +290,7 @@ bool bucket_order(const double* x, std::int64_t n, const std::vector<std::int64_
     a = std::min(a, v), b = std::max(b, v);
   }
   const double scale = static_cast<double>(kB) / (b - a);
-  if (!(b > a) || !std::isfinite(scale)) return false;
+  if (!(b > a) || !(scale > 0.0) || !std::isfinite(scale)) return false;
   auto bucket = [a, scale](double v) {
     const double t = (v - a) * scale;
     return t <= 0.0 ? 0 : t < static_cast<double>(kB - 1) ? static_cast<std::int32_t>(t) : kB - 1;
