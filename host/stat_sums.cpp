@@ -2,8 +2,9 @@
 #define HL_SUMS_NS sums_generic
 #include "host/stat_sums_impl.hpp"
 
-#include <cstdlib>
 #include <cstring>
+
+#include "kernels/cpu_paths.hpp"
 
 namespace hl {
 
@@ -13,11 +14,7 @@ void paired_power_sums_avx2(const double* x, const double* b, std::int64_t n, do
                             LaneSum* out);
 
 bool stat_sums_avx2() {
-  static const bool yes = [] {
-    const char* force = std::getenv("HEDGELAB_CPU_SIMD");
-    if (force && std::strcmp(force, "scalar") == 0) return false;
-    return __builtin_cpu_supports("avx2") != 0;
-  }();
+  static const bool yes = std::strcmp(cpu_simd(), "avx2") == 0;  // the CPU loop's choice, env included
   return yes;
 }
 

@@ -27,7 +27,7 @@ void shifted_power_sums(const double* a, const double* p, const double* m, std::
 void paired_power_sums(const double* x, const double* b, std::int64_t n, double kd, double kx, double kb,
                        LaneSum* out, bool avx2);
 
-// Whether this CPU runs the AVX2 build of the sums (HEDGELAB_CPU_SIMD=scalar turns it off).
+// Whether this CPU runs the AVX2 build of the sums: where it runs the AVX2 loop (cpu_simd()).
 bool stat_sums_avx2();
 
 }  // namespace hl

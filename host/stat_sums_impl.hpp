@@ -34,8 +34,8 @@ struct VSum {
 
 // Four values from p[i], or from the first `valid` of them with zeros after (the last, short vector).
 HL_SUMS_INLINE v4d load(const double* p, std::int64_t i, int valid) {
-  double t[4] = {0.0, 0.0, 0.0, 0.0};
   if (valid == 4) return v4d{p[i], p[i + 1], p[i + 2], p[i + 3]};
+  double t[4] = {0.0, 0.0, 0.0, 0.0};
   for (int l = 0; l < valid; ++l) t[l] = p[i + l];
   return v4d{t[0], t[1], t[2], t[3]};
 }
@@ -60,16 +60,16 @@ void powers(const double* a, const double* p, const double* m, std::int64_t n, d
   const v4d kv = splat(k);
   vectors(n, [&](std::int64_t i, int valid) {
     v4d u = load(a, i, valid);
-    if (HasP) u = u + load(p, i, valid);
-    if (HasM) u = u - load(m, i, valid);
+    if constexpr (HasP) u = u + load(p, i, valid);
+    if constexpr (HasM) u = u - load(m, i, valid);
     u = keep(u - kv, valid);
     s[0].add(u);
-    if (P >= 2) {
+    if constexpr (P >= 2) {
       const v4d u2 = u * u;
-      s[P >= 2 ? 1 : 0].add(u2);
-      if (P == 4) {
-        s[P == 4 ? 2 : 0].add(u2 * u);
-        s[P == 4 ? 3 : 0].add(u2 * u2);
+      s[1].add(u2);
+      if constexpr (P == 4) {
+        s[2].add(u2 * u);
+        s[3].add(u2 * u2);
       }
     }
   });
