@@ -6,7 +6,6 @@
 #include <atomic>
 #include <cmath>
 #include <exception>
-#include <functional>
 #include <limits>
 #include <mutex>
 #include <stdexcept>
