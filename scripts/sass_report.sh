@@ -259,13 +259,25 @@ for line in open(f'{B}/hedge_cuda.gi.sass'):
         hdr = bool(frames) and '/kernels/' not in frames[0][0]
         attrib.append((opcode(m.group(2)), hl, hdr))
 
+# The lane function a line of kernels/lanes.hpp belongs to: the nearest definition at or above it
+# (found from the source, so the names follow the file when lines move).
+LANE_SRC = open(f'{ROOT}/kernels/lanes.hpp').read().split('\n')
+LANE_DEF = re.compile(r'^\s*(?:template\s*<[^>]*>\s*)?HL_HD\s+[\w:<>]+[\s*&]+(\w+)\s*\(')
+def lane_fn(l):
+    for k in range(min(l, len(LANE_SRC)), 0, -1):
+        m = LANE_DEF.match(LANE_SRC[k - 1])
+        if m: return m.group(1)
+        if k < l and LANE_SRC[k - 1].strip() in ('}', '') : return None
+    return None
 def comp(hlframe):
     f, _, l = hlframe.partition(':'); l = int(l) if l.isdigit() else 0
     if f == 'philox.hpp': return 'Philox4x32-10'
     if f == 'normal.hpp' and 14 <= l <= 16: return 'uniform_open (u64 -> double)'
     if f == 'lanes.hpp':
-        return {9: 'exp (vexp)', 10: 'log (vlog)', 11: 'erfc (verfc)', 12: 'sqrt (vsqrt)', 19: 'cbrt (vcbrt)',
-                20: 'pow (vpow)', 30: 'sincospi (vsincos_2pi)'}.get(l, f'lanes.hpp:{l}')
+        name = lane_fn(l)
+        lib = {'vexp': 'exp', 'vlog': 'log', 'verfc': 'erfc', 'vsqrt': 'sqrt', 'vcbrt': 'cbrt', 'vpow': 'pow',
+               'vsincos_2pi': 'sincospi'}.get(name)
+        return f'{lib} ({name})' if lib else (f'{name} (lanes.hpp)' if name else f'lanes.hpp:{l}')
     if f == 'normal.hpp': return 'Box-Muller/normal source glue'
     return f
 if attrib:
