@@ -146,13 +146,22 @@ int cmd_info(std::ostream& out) {
   return 0;
 }
 
-// Whole numbers >= 0, with a message that says so (CLI11's range check prints a 300-digit bound).
-const CLI::Validator kWholeNumber(
-    [](std::string& v) {
-      const bool ok = !v.empty() && v.find_first_not_of("0123456789") == std::string::npos && v.size() < 19;
-      return ok ? std::string() : "must be a whole number >= 0, got " + v;
-    },
-    "N>=0");
+// A whole number in [lo, hi], with a message that names the range (CLI11's own range check prints a
+// 300-digit bound). `zero` says what 0 means where 0 is allowed and means a default.
+constexpr std::int64_t kMaxWhole = 999'999'999'999'999'999;  // the largest 18-digit number
+CLI::Validator whole_number(std::int64_t lo, std::int64_t hi, const std::string& zero = "") {
+  const std::string range = lo == 0 && !zero.empty() ? fmt::format("from 0 ({}) to {}", zero, hi)
+                                                     : fmt::format("from {} to {}", lo, hi);
+  return CLI::Validator(
+      [lo, hi, range](std::string& v) {
+        const bool digits = !v.empty() && v.find_first_not_of("0123456789") == std::string::npos && v.size() < 19;
+        const std::int64_t k = digits ? std::stoll(v) : -1;
+        return digits && k >= lo && k <= hi ? std::string() : "must be a whole number " + range + ", got " + v;
+      },
+      hi == kMaxWhole ? fmt::format("N>={}", lo) : fmt::format("{}..{}", lo, hi));
+}
+const CLI::Validator kWholeNumber = whole_number(0, kMaxWhole);
+const CLI::Validator kThreads = whole_number(0, 1024, "all cores");
 
 // --pass-cells: 1 to kMaxCellsPerPassCpu.
 const CLI::Validator kPassCells(
@@ -188,7 +197,7 @@ int hedgelab_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   run->add_option("--backend", backend, "auto | cpu | cuda")->capture_default_str();
-  run->add_option("--threads", threads, "CPU threads (default: all)")->check(kWholeNumber);
+  run->add_option("--threads", threads, "CPU threads (default: all)")->check(kThreads);
   run->add_option("--batch-size", batch, "paths per work item (results do not depend on it)")
       ->check(kWholeNumber);
   run->add_option("--chunk-size", chunk,
@@ -214,15 +223,20 @@ int hedgelab_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   BenchOptions bench_opt;
   CLI::App* bench = app.add_subcommand("bench", "time the simulate-and-hedge kernel: path-steps per second");
   bench->add_option("--backend", bench_opt.backend, "auto | cpu | cuda")->capture_default_str();
-  bench->add_option("--threads", bench_opt.threads, "CPU threads (default: all)")->check(kWholeNumber);
+  bench->add_option("--threads", bench_opt.threads, "CPU threads (default: all)")->check(kThreads);
   bench->add_option("--paths", bench_opt.paths, "paths (default: 1e6 on cpu, 1e7 on cuda)")
-      ->check(kWholeNumber);
+      ->check(whole_number(2, kMaxWhole));
   bench->add_option("--steps", bench_opt.steps, "steps = rebalances (default: 84 on cpu, 252 on cuda)")
-      ->check(kWholeNumber);
-  bench->add_option("--cells", bench_opt.cells, "cells, rebalancing at the largest divisors of --steps")->capture_default_str();
+      ->check(whole_number(1, kMaxSteps));
+  bench->add_option("--cells", bench_opt.cells, "cells, rebalancing at the largest divisors of --steps")
+      ->capture_default_str()
+      ->check(whole_number(1, 10000));
   bench->add_option("--costs", bench_opt.costs, "proportional cost levels 0, 5bp, 10bp, ... (x --cells)")
-      ->capture_default_str();
-  bench->add_option("--repeat", bench_opt.repeat, "timed runs; the best is reported")->capture_default_str();
+      ->capture_default_str()
+      ->check(whole_number(1, 2000));  // the last level, 0.0005 x (costs - 1), stays below 1
+  bench->add_option("--repeat", bench_opt.repeat, "timed runs; the best is reported")
+      ->capture_default_str()
+      ->check(whole_number(1, 1'000'000));
   bench->add_option("--model", bench_opt.model, "path model: gbm | merton | kou | heston | regime")
       ->capture_default_str();
   bench->add_option("--precision", bench_opt.precision, "fp64 | fp32 | mixed")->capture_default_str();

@@ -671,7 +671,10 @@ void apply_override(const std::string& src, toml::table& doc, const std::string&
   try {
     parsed = toml::parse("v = " + text);
   } catch (const toml::parse_error& e) {
-    bad(fmt::format("invalid TOML value '{}': {}", text, e.description()));
+    // A bare word is the usual slip: the shell ate the quotes of a string.
+    const bool bare = std::isalpha(static_cast<unsigned char>(text.front())) != 0;
+    bad(fmt::format("invalid TOML value '{}': {}{}", text, e.description(),
+                    bare ? fmt::format(" (a string needs quotes, kept from the shell: '{}=\"{}\"')", key, text) : ""));
   }
   // A VALUE with a line break could smuggle in more keys; only the one value is wanted.
   if (parsed.size() != 1 || !parsed.contains("v")) bad("VALUE must be a single TOML value");

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "helpers.hpp"
@@ -96,6 +97,11 @@ TEST_CASE("cli: bad input exits 2 with one line and writes nothing") {
   check_rejected({"run", kDk, "-o", o, "--backend", "gpu"}, "--backend", out);
   check_rejected({"run", dir.string() + "/missing.toml", "-o", o}, "missing.toml", out);
   check_rejected({"run", kDk, "--threads", "-1", "-o", o}, "--threads", out);
+  check_rejected({"run", kDk, "--threads", "5000", "-o", o},
+                 "--threads: must be a whole number from 0 (all cores) to 1024, got 5000", out);
+  // a bare word where a string is meant: the shell ate the quotes, and the message says so
+  check_rejected({"run", kDk, "-o", o, "--set", "study.precision=fp32"},
+                 "a string needs quotes, kept from the shell: 'study.precision=\"fp32\"'", out);
   // an unwritable output path is caught before the simulation
   const CliRun r = cli({"run", kDk, "-o", "/proc/hedgelab_test.h5"});
   CHECK(r.code == 2);
@@ -137,6 +143,7 @@ TEST_CASE("cli: bench times the kernel alone and with the statistics, in chunks,
     CHECK(r.out.find("\"paths\": 10000") != std::string::npos);
     CHECK(r.out.find(*stats ? "\"scope\": \"stats\"" : "\"scope\": \"kernel\"") != std::string::npos);
     CHECK(r.out.find("\"path_steps_per_s\": ") != std::string::npos);
+    CHECK(r.out.find("\"gpu\": \"") != std::string::npos);  // the GPU seen, or "none"
     CHECK(r.out.find("nan") == std::string::npos);
   }
   const CliRun m = cli({"bench", "--backend", "cpu", "--paths", "1000", "--model", "sabr"});
@@ -148,4 +155,27 @@ TEST_CASE("cli: bench times the kernel alone and with the statistics, in chunks,
   const CliRun p = cli({"bench", "--backend", "cpu", "--paths", "1000", "--precision", "fp16"});
   CHECK(p.code == 2);
   CHECK(p.err.find("--precision: must be fp64, fp32, mixed") != std::string::npos);
+  // Sizes out of range are refused on the option, with its range (0 does not quietly mean the default,
+  // and the message names the option, not an experiment key that bench writes internally).
+  for (const auto& [opt, value, expect] :
+       {std::tuple<std::string, std::string, std::string>{"--paths", "0", "--paths: must be a whole number from 2 to"},
+        {"--paths", "9223372036854775807", "--paths: must be a whole number from 2 to 999999999999999999"},
+        {"--steps", "0", "--steps: must be a whole number from 1 to 10000000, got 0"},
+        {"--steps", "20000000", "--steps: must be a whole number from 1 to 10000000"},
+        {"--costs", "100000", "--costs: must be a whole number from 1 to 2000, got 100000"},
+        {"--repeat", "0", "--repeat: must be a whole number from 1 to"},
+        {"--threads", "99999", "--threads: must be a whole number from 0 (all cores) to 1024"}}) {
+    CAPTURE(opt);
+    CAPTURE(value);
+    const CliRun b = cli({"bench", "--backend", "cpu", opt, value});
+    CHECK(b.code == 2);
+    CHECK(b.err.find(expect) != std::string::npos);
+    CHECK(std::count(b.err.begin(), b.err.end(), '\n') == 1);
+    CHECK(b.out.empty());
+  }
+  // the largest cost level allowed is below 1, so bench's own study accepts it
+  const CliRun hi = cli({"bench", "--backend", "cpu", "--paths", "1000", "--steps", "4", "--costs", "2000",
+                         "--repeat", "1", "--json"});
+  CHECK(hi.code == 0);
+  CHECK(hi.out.find("\"cells\": 2000") != std::string::npos);
 }
