@@ -82,6 +82,8 @@ int run_bench(const BenchOptions& o, std::ostream& out) {
   const std::string device = gpu ? cuda_device_name(0)
                                  : fmt::format("{} ({} threads, {})", cpu_model_name(), cpu_threads(o.threads),
                                                cpu_loop_name(plan.job.precision));
+  // The GPU this machine has (device 0), on every record whatever its backend, or "none".
+  const std::string gpu_seen = cuda_device_count() > 0 ? cuda_device_name(0) : std::string("none");
   const std::string scope = o.stats ? fmt::format("simulate, hedge and statistics ({} quantiles)",
                                                  prepared.method == QuantileMethod::exact ? "exact" : "sketch")
                                    : std::string("simulate and hedge only");
@@ -91,10 +93,10 @@ int run_bench(const BenchOptions& o, std::ostream& out) {
   if (o.json) {
     out << fmt::format(
         "{{\"tool\": \"hedgelab bench\", \"date\": \"{}\", \"version\": \"{}\", \"commit\": \"{}\", \"backend\": "
-        "\"{}\", \"device\": \"{}\", \"precision\": \"{}\", \"model\": \"{}\", \"workload\": \"{} {} paths x {} steps, {} cell(s) "
+        "\"{}\", \"device\": \"{}\", \"gpu\": \"{}\", \"precision\": \"{}\", \"model\": \"{}\", \"workload\": \"{} {} paths x {} steps, {} cell(s) "
         "({} rebalance counts x {} cost levels), {}\", \"scope\": \"{}\", \"pass_cells\": {}, \"paths\": {}, \"steps\": {}, \"cells\": {}, "
         "\"repeat\": {}, \"best_s\": {:.6f}, \"median_s\": {:.6f}, \"path_steps_per_s\": {:.4e}}}\n",
-        date, HEDGELAB_VERSION, HEDGELAB_GIT_COMMIT, backend, device, s.precision, o.model, o.model, paths, steps, o.cells * o.costs, o.cells,
+        date, HEDGELAB_VERSION, HEDGELAB_GIT_COMMIT, backend, device, gpu_seen, s.precision, o.model, o.model, paths, steps, o.cells * o.costs, o.cells,
         o.costs, scope, o.stats ? "stats" : "kernel", pass_cells(bo, gpu), paths, steps, o.cells * o.costs, o.repeat, best, median, work / best);
   } else {
     out << fmt::format("hedgelab bench: {} [{}], {}, commit {}\n", backend, device, s.precision, HEDGELAB_GIT_COMMIT);

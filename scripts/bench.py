@@ -13,8 +13,11 @@ Measured in one run, on this machine:
      as a fraction of gbm's measured in the same run. Every precision (fp64, fp32, mixed) for the
      one-cell GBM workload;
   3. the vectorised NumPy baseline (scripts/numpy_baseline.py, one core) on 1e6 paths x 84 steps.
-Each figure is appended as one JSON line to results/bench/records.jsonl (machine, backend, precision,
-commit) and a summary is printed.
+Ratios to the baselines, in the records: `speedup_vs_quantlib` (the Derman-Kamal study, whole
+process, QuantLib's time / hedgelab's) and `ratio_to_numpy_one_core` (each one-cell GBM record's
+path-steps/s / the NumPy baseline's, measured in the same run; hedgelab on all its threads or the GPU).
+Each figure is appended as one JSON line to results/bench/records.jsonl (date, commit, machine, gpu,
+backend, device, precision, workload, figures) and a table of them is printed.
 """
 import argparse
 import json
@@ -54,6 +57,33 @@ def machine():
     return {"host_cpu": model, "cores": os.cpu_count(), "platform": platform.platform()}
 
 
+def gpu_name(info):
+    """The GPU that `hedgelab info` sees (device 0), or "none"; on every record, whatever its backend."""
+    for line in info.splitlines():
+        if line.startswith("cuda device 0:"):
+            return line.split(":", 1)[1].strip()
+    return "none"
+
+
+def summary(records):
+    """One line per record: what ran where, its time and rate, and its ratios to the baselines."""
+    rows = [("workload", "backend", "prec", "seconds", "path-steps/s", "ratios")]
+    for r in records:
+        secs = r.get("best_s", r.get("hedgelab_best_s", r.get("seconds")))
+        rate = r.get("path_steps_per_s")
+        ratios = ", ".join(f"{k} {r[k]}" for k in ("speedup_vs_quantlib", "ratio_to_numpy_one_core",
+                                                   "multiple_of_one_cell", "fraction_of_gbm") if k in r)
+        work = r.get("workload", "")
+        if r.get("tool") == "hedgelab bench":
+            work = f'{r["model"]} {r["paths"]:.0e} x {r["steps"]}, {r["cells"]} cell(s), {r["scope"]}' + \
+                   (f', pass {r["pass_cells"]}' if r.get("backend") == "cuda" else "")
+        rows.append((work[:64], r.get("backend", ""), r.get("precision", ""),
+                     f"{secs:.4g}" if isinstance(secs, (int, float)) else "",
+                     f"{rate:.3e}" if isinstance(rate, (int, float)) else "", ratios))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row[:5], widths)) + "  " + row[5] for row in rows)
+
+
 def commit():
     try:
         out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short=12", "HEAD"], capture_output=True,
@@ -79,7 +109,9 @@ def main():
     if not HEDGELAB.exists():
         sys.exit(f"{HEDGELAB} is missing: run scripts/build.sh first")
 
-    base = {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "commit": commit(), **machine()}
+    info = subprocess.run([str(HEDGELAB), "info"], capture_output=True, text=True).stdout
+    base = {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "commit": commit(), **machine(),
+            "gpu": gpu_name(info)}
     records = []
 
     # 1. Whole process, the Derman-Kamal study: hedgelab against QuantLib's example.
@@ -88,7 +120,7 @@ def main():
             hl_med, hl_best = wall([str(HEDGELAB), "run", str(ROOT / "experiments" / "derman_kamal.toml"), "-o",
                                     os.path.join(tmp, "dk.h5"), "--quiet", "--backend", "cpu"], args.repeat)
         rec = {**base, "workload": "derman_kamal study, whole process (50,000 paths, N=21 and 84)", "backend": "cpu",
-               "precision": "fp64", "hedgelab_median_s": round(hl_med, 4), "hedgelab_best_s": round(hl_best, 4)}
+               "device": base["host_cpu"], "precision": "fp64", "hedgelab_median_s": round(hl_med, 4), "hedgelab_best_s": round(hl_best, 4)}
         ql = shutil.which("DiscreteHedging")
         if ql:
             ql_med, ql_best = wall([ql], max(1, min(args.repeat, 3)))
@@ -97,7 +129,6 @@ def main():
         records.append(rec)
 
     # 2. Kernel throughput on every backend present.
-    info = subprocess.run([str(HEDGELAB), "info"], capture_output=True, text=True).stdout
     present = ["cpu"] + (["cuda"] if "cuda device 0" in info else [])
     backends = [b for b in present if b in args.backends.split(",")]
     def bench(b, *extra, repeat=5):
@@ -146,8 +177,13 @@ def main():
                                   "--rebalances", "84", "--json"], capture_output=True, text=True, check=True).stdout
             nb = json.loads(out.splitlines()[-1])
             records.append({**base, "workload": "numpy baseline (scripts/numpy_baseline.py), 1e6 paths x 84 steps, one core",
-                            "backend": "numpy", "precision": "fp64", "seconds": nb.get("seconds"),
+                            "backend": "numpy", "device": base["host_cpu"] + " (one core)", "baseline": "numpy",
+                            "precision": "fp64", "seconds": nb.get("seconds"),
                             "path_steps_per_s": nb.get("path_steps_per_sec")})
+            np_rate = nb.get("path_steps_per_sec")
+            for r in records:  # the one-cell GBM records, against the baseline's one-cell GBM hedge
+                if np_rate and r.get("tool") == "hedgelab bench" and r.get("model") == "gbm" and r.get("cells") == 1:
+                    r["ratio_to_numpy_one_core"] = round(r["path_steps_per_s"] / np_rate, 1)
         except (subprocess.CalledProcessError, json.JSONDecodeError, IndexError) as e:
             print(f"numpy baseline skipped: {e}", file=sys.stderr)
 
@@ -155,9 +191,8 @@ def main():
     with open(args.out, "a") as f:
         for r in records:
             f.write(json.dumps(r) + "\n")
-    for r in records:
-        print(json.dumps(r, indent=None))
-    print(f"appended {len(records)} records to {args.out}")
+    print(summary(records))
+    print(f"appended {len(records)} records to {args.out} (one JSON line each)")
 
 
 if __name__ == "__main__":
