@@ -10,6 +10,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "helpers.hpp"
@@ -65,11 +66,12 @@ quantile_method = ")" + method + "\"\n",
                      "stream.toml");
 }
 
-RunOptions cpu(int threads, std::int64_t chunk) {
+RunOptions cpu(int threads, std::int64_t chunk, std::int64_t batch = 0) {
   RunOptions o;
   o.backend = "cpu";
   o.threads = threads;
   o.chunk = chunk;
+  o.batch = batch;
   return o;
 }
 
@@ -168,7 +170,7 @@ bool close(double a, double b, double rel, double scale = 0.0) {
 
 }  // namespace
 
-TEST_CASE("streaming: every statistic is the same bits for any chunk size and thread count, exact and sketch") {
+TEST_CASE("streaming: every statistic is the same bits for any chunk size, batch size and thread count, exact and sketch") {
   for (const std::string method : {"exact", "sketch"}) {
     CAPTURE(method);
     const Study s = jump_study(method);
@@ -178,20 +180,27 @@ TEST_CASE("streaming: every statistic is the same bits for any chunk size and th
     CHECK(ref.quantile_method == method);
     REQUIRE(ref.cells[0].jump_bin_count.size() == 5);  // the jump statistics are exercised
     CHECK(ref.cells[0].worst_index.size() == 7);
-    for (int threads : {1, 2})
-      for (std::int64_t chunk : {kStatBlock, 3 * kStatBlock, std::int64_t{0}, std::int64_t{5000}}) {
-        CAPTURE(threads);
-        CAPTURE(chunk);  // 5000 is rounded up to 2 blocks
-        SimOutput raw;
-        const RunResult r = run_study(s, cpu(threads, chunk), &raw);
-        REQUIRE(r.cells.size() == ref.cells.size());
-        CHECK(std::memcmp(raw.pnl.data(), ref_raw.pnl.data(), raw.pnl.size() * sizeof(double)) == 0);
-        CHECK(std::memcmp(raw.jump_pnl.data(), ref_raw.jump_pnl.data(), raw.jump_pnl.size() * sizeof(double)) == 0);
-        for (std::size_t c = 0; c < r.cells.size(); ++c) {
-          CAPTURE(c);
-          CHECK(join(test::differing_fields(r.cells[c], ref.cells[c])) == "");
-        }
+    // (threads, chunk, batch): 5000 is rounded up to 2 blocks; batch 0 is the default work item
+    const std::int64_t B = kStatBlock;
+    const std::vector<std::tuple<int, std::int64_t, std::int64_t>> runs{
+        {1, B, 0}, {1, 3 * B, 0}, {1, 0, 7},  {1, 5000, 0},    {2, B, 0},       {2, 3 * B, 0},
+        {2, 0, 0}, {2, 5000, 0},  {2, 0, 7}, {2, B, 1000}, {2, 0, 100000}, {1, 3 * B, 333}};
+    for (const auto& run : runs) {
+      const int threads = std::get<0>(run);
+      const std::int64_t chunk = std::get<1>(run), batch = std::get<2>(run);
+      CAPTURE(threads);
+      CAPTURE(chunk);
+      CAPTURE(batch);
+      SimOutput raw;
+      const RunResult r = run_study(s, cpu(threads, chunk, batch), &raw);
+      REQUIRE(r.cells.size() == ref.cells.size());
+      CHECK(std::memcmp(raw.pnl.data(), ref_raw.pnl.data(), raw.pnl.size() * sizeof(double)) == 0);
+      CHECK(std::memcmp(raw.jump_pnl.data(), ref_raw.jump_pnl.data(), raw.jump_pnl.size() * sizeof(double)) == 0);
+      for (std::size_t c = 0; c < r.cells.size(); ++c) {
+        CAPTURE(c);
+        CHECK(join(test::differing_fields(r.cells[c], ref.cells[c])) == "");
       }
+    }
   }
   // The quantile method changes the quantiles, tails and histogram, nothing else.
   const RunResult e = run_study(jump_study("exact"), cpu(2, 0)), k = run_study(jump_study("sketch"), cpu(2, 0));
