@@ -239,8 +239,6 @@ std::string did_you_mean(const std::string& hint) {
 
 using Check = std::function<void(const Field&, double)>;
 
-constexpr std::int64_t kMaxRebalances = 1'000'000;
-
 // A sweepable key: a scalar is an axis of one value, a list is a sweep. A fallback is the default,
 // used as it is (defaults need no check).
 SweepAxis axis(const Field& f, bool integer, std::optional<double> fallback, const Check& check) {
@@ -672,7 +670,8 @@ void apply_override(const std::string& src, toml::table& doc, const std::string&
     parsed = toml::parse("v = " + text);
   } catch (const toml::parse_error& e) {
     // A bare word is the usual slip: the shell ate the quotes of a string.
-    const bool bare = std::isalpha(static_cast<unsigned char>(text.front())) != 0;
+    const bool bare = std::isalpha(static_cast<unsigned char>(text.front())) != 0 &&
+                      text.find_first_of("\"'\\") == std::string::npos;
     bad(fmt::format("invalid TOML value '{}': {}{}", text, e.description(),
                     bare ? fmt::format(" (a string needs quotes, kept from the shell: '{}=\"{}\"')", key, text) : ""));
   }

@@ -9,6 +9,7 @@ constexpr int kMaxBook = 16;           // options in one book
 constexpr int kMaxCellsPerPass = 16;     // cells hedged on one simulation of a path: CUDA (registers)
 constexpr int kMaxCellsPerPassCpu = 64;  // the same on the CPU, where the cells' state sits in L1
 constexpr int kMaxSteps = 10'000'000;  // simulation grid steps
+constexpr int kMaxRebalances = 1'000'000;  // rebalance dates of one cell (checked on the host)
 constexpr int kTableHeader = 4;       // doubles before the nodes of a hedge-ratio table row
 constexpr int kMaxJumpsPerStep = 16;   // jump counts per step are capped here (the host checks that the
                                        // Poisson tail beyond the cap is below 1e-13)

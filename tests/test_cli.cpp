@@ -102,6 +102,8 @@ TEST_CASE("cli: bad input exits 2 with one line and writes nothing") {
   // a bare word where a string is meant: the shell ate the quotes, and the message says so
   check_rejected({"run", kDk, "-o", o, "--set", "study.precision=fp32"},
                  "a string needs quotes, kept from the shell: 'study.precision=\"fp32\"'", out);
+  check_rejected({"run", kDk, "-o", o, "--batch-size", "0100"}, "--batch-size: must be written without leading zeros",
+                 out);
   // an unwritable output path is caught before the simulation
   const CliRun r = cli({"run", kDk, "-o", "/proc/hedgelab_test.h5"});
   CHECK(r.code == 2);
@@ -160,8 +162,10 @@ TEST_CASE("cli: bench times the kernel alone and with the statistics, in chunks,
   for (const auto& [opt, value, expect] :
        {std::tuple<std::string, std::string, std::string>{"--paths", "0", "--paths: must be a whole number from 2 to"},
         {"--paths", "9223372036854775807", "--paths: must be a whole number from 2 to 999999999999999999"},
-        {"--steps", "0", "--steps: must be a whole number from 1 to 10000000, got 0"},
-        {"--steps", "20000000", "--steps: must be a whole number from 1 to 10000000"},
+        {"--steps", "0", "--steps: must be a whole number from 1 to 1000000, got 0"},
+        {"--steps", "1000001", "--steps: must be a whole number from 1 to 1000000"},  // a rebalance per step
+        {"--threads", "010", "--threads: must be written without leading zeros, got 010"},  // not octal 8
+        {"--pass-cells", "08", "--pass-cells: must be written without leading zeros"},
         {"--costs", "100000", "--costs: must be a whole number from 1 to 2000, got 100000"},
         {"--repeat", "0", "--repeat: must be a whole number from 1 to"},
         {"--threads", "99999", "--threads: must be a whole number from 0 (all cores) to 1024"}}) {
